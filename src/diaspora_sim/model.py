@@ -1,0 +1,182 @@
+"""DiasporaModel: the Mesa model of Russia's post-2022 emigrants.
+
+The state of every emigrant lives in NumPy columns owned by the model (``model.state``);
+each :class:`Emigrant` agent is a view on one row, so its attributes read the columns. The
+monthly step runs the rules of :mod:`diaspora_sim.rules` as vectorized kernels, in the order
+of docs/model.md.
+"""
+
+from __future__ import annotations
+
+import time
+
+import mesa
+import numpy as np
+
+from . import rules
+from .metrics import Recorder
+from .policy import Policy
+from .population import draw_population
+from .schema import CATEGORIES, Scenario, month_name, month_number
+from .scenario import epochs
+from .state import Status
+from .streams import Streams
+
+
+class Emigrant(mesa.Agent):
+    """One emigrant (or `scale` persons). Attributes are read from the model's columns."""
+
+    def __init__(self, model: DiasporaModel, row: int) -> None:
+        super().__init__(model)
+        self.row = row
+
+    @property
+    def category(self) -> str:
+        """Emigrant category."""
+        return CATEGORIES[self.model.state.category[self.row]]
+
+    @property
+    def location(self) -> str:
+        """Host code, 'RU' after a return."""
+        return self.model.location_names[self.model.state.location[self.row]]
+
+    @property
+    def status(self) -> str:
+        """Legal status in the current host."""
+        return Status.NAMES[self.model.state.status[self.row]]
+
+    @property
+    def age(self) -> float:
+        """Age in years this month."""
+        s = self.model.state
+        return float(s.age0[self.row] + (self.model.month - s.depart[self.row]) / 12.0)
+
+    def __getattr__(self, name: str):
+        # Every other column (cash, integration, engagement, passport_valid, ...) by name.
+        state = self.__dict__.get("model") and self.model.state
+        if state is not None and name in state.__dataclass_fields__:
+            return getattr(state, name)[self.row].item()
+        raise AttributeError(name)
+
+
+class DiasporaModel(mesa.Model):
+    """Russia's post-2022 emigrants under the policies of a scenario, one step per month.
+
+    Args:
+        config: a validated scenario (see :func:`diaspora_sim.scenario.load_scenario`).
+        rng: seed of every random stream; defaults to ``config.run.seed``.
+    """
+
+    def __init__(self, config: Scenario, rng: int | None = None) -> None:
+        seed = config.run.seed if rng is None else int(rng)
+        super().__init__(rng=seed)
+        started = time.perf_counter()
+        self.config = config
+        self.seed = seed
+        self.streams = Streams(seed)
+        self.host_codes = config.host_codes
+        self.n_hosts = len(self.host_codes)
+        self.location_names = [*self.host_codes, "RU", "not_left"]
+        self.months = config.run.months
+        self.start = month_number(config.run.start)
+        self.month = 0
+        self.epochs = epochs(config)
+        self._epoch = -1
+        self.policy = Policy.from_scenario(config)
+        self.state = draw_population(config, self.streams, self.n_hosts)
+        self.recorder = Recorder(self.months, self.n_hosts, config.run.scale, config.integration.threshold)
+        C = len(CATEGORIES)
+        self.peer_return = np.zeros((self.n_hosts, C))
+        self.peer_permit = np.zeros((self.n_hosts, C))
+        self.events_applied: list[tuple[str, str]] = []
+        self.agent_steps = 0
+        self.timings = {"construct_s": time.perf_counter() - started, "steps_s": 0.0}
+
+    @property
+    def date(self) -> str:
+        """The month the next step simulates ('YYYY-MM')."""
+        return month_name(self.start + self.month)
+
+    def _apply_events(self) -> None:
+        while self._epoch + 1 < len(self.epochs) and self.epochs[self._epoch + 1].start <= self.month:
+            self._epoch += 1
+            epoch = self.epochs[self._epoch]
+            self.policy = Policy.from_scenario(epoch.scenario)
+            self.russia = epoch.scenario.russia
+            self.behaviour = epoch.scenario.behaviour
+            self.integration_params = epoch.scenario.integration
+            self.events_applied += [(self.date, name) for name in epoch.events]
+
+    def step(self) -> None:
+        """Simulate one month: events, outflow, resources, documents and status, integration,
+        pressure, Russia, decisions; then record the metrics and the peers' signals."""
+        if self.month >= self.months:
+            self.running = False
+            return
+        started = time.perf_counter()
+        self._apply_events()
+        s, t = self.state, self.month
+        n = int(np.searchsorted(s.depart, t, side="right"))
+        H = self.n_hosts
+        stock_hc = self.recorder.stock_by_cell(t - 1) if t > 0 else np.zeros((H, len(CATEGORIES)))
+        st = rules.Step(
+            t=t, n=n, policy=self.policy, russia=self.russia, behaviour=self.behaviour,
+            integration=self.integration_params, streams=self.streams, n_hosts=H,
+            stock=stock_hc.sum(axis=1), peer_return=self.peer_return, peer_permit=self.peer_permit,
+            scale=self.config.run.scale,
+        )
+        self.agent_steps += int(np.count_nonzero(s.location[:n] <= H))
+        for row in rules.outflow(s, st):
+            Emigrant(self, int(row))
+        rules.resources(s, st)
+        rules.documents(s, st)
+        rules.legal_status(s, st)
+        rules.integration(s, st)
+        rules.pressure(s, st)
+        rules.russia(s, st)
+        rules.decisions(s, st)
+        self.recorder.record(t, s, st)
+        self.peer_return, self.peer_permit = rules.peer_rates(st, np.maximum(stock_hc, 0))
+        self.month += 1
+        self.running = self.month < self.months
+        self.timings["steps_s"] += time.perf_counter() - started
+
+    def run(self) -> DiasporaModel:
+        """Run every month of the scenario."""
+        while self.running:
+            self.step()
+        return self
+
+    # Model-level reporters for mesa.DataCollector ---------------------------------------
+
+    def _latest(self, metric: str, category: str = "ALL") -> float:
+        c = len(CATEGORIES) if category == "ALL" else CATEGORIES.index(category)
+        if self.month == 0:
+            return float("nan")
+        return float(self.recorder.data[metric][self.month - 1, self.n_hosts + 1, c])
+
+    @property
+    def return_rate(self) -> float:
+        """Returned to Russia and still there / ever left, at the end of the last month simulated."""
+        return self._latest("return_rate")
+
+    @property
+    def integration_rate(self) -> float:
+        """Integrated abroad (secure status and integration >= threshold) / ever left."""
+        return self._latest("integration_rate")
+
+    @property
+    def stock_abroad(self) -> float:
+        """Persons abroad at the end of the last month simulated."""
+        return self._latest("stock")
+
+    def release(self) -> None:
+        """Free the model's agents and Mesa's per-model bookkeeping (Mesa 3.3 keeps every model
+        alive through ``Agent._ids``); call it in long batch processes."""
+        ids = getattr(mesa.Agent, "_ids", None)
+        if ids is not None:
+            ids.pop(self, None)
+        for agents in (self._agents_by_type, getattr(self, "_agents", None)):
+            if agents:
+                agents.clear()
+        self._all_agents = mesa.agent.AgentSet([], random=self.random)

@@ -1,0 +1,631 @@
+"""The monthly rules, each a vectorized kernel over the state columns.
+
+Each rule reads like the process of the same name in docs/model.md. A rule works on the rows
+it concerns (index arrays), draws its random numbers from its own stream (one uniform per
+agent row and month, see streams.py) and records flows in ``Step.flows``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .policy import Policy
+from .schema import CATEGORIES, Behaviour, Integration, Russia
+from .state import LEGAL_SECURITY, RESIDENT, SECURE, WORK_RIGHTS, Income, State, Status
+from .streams import Streams
+
+IT = CATEGORIES.index("it_specialist")
+JOURNALIST = CATEGORIES.index("journalist_activist")
+ACADEMIC = CATEGORIES.index("academic")
+BUSINESS = CATEGORIES.index("businessperson")
+C = len(CATEGORIES)
+
+PASSPORT_RENEWAL_MONTHS = 120  # a renewed Russian foreign passport is valid ten years
+JOB_HORIZON_MONTHS = 6  # chance of finding work within half a year, used by the choice model
+
+# Entry routes, in the order the choice model tries them.
+ROUTE_FREE, ROUTE_VISA, ROUTE_HUMANITARIAN, ROUTE_IT = 0, 1, 2, 3
+ROUTE_SECURITY = np.array([0.2, 0.3, 0.6, 0.6])
+
+
+FLOWS = (
+    "arrivals",  # persons entering a host (first departures, onward moves, re-emigration)
+    "departures",  # persons leaving a host (onward moves and returns)
+    "returns",  # persons going back to Russia from a host (all reasons)
+    "forced_returns",  # of which deported or extradited
+    "onward_moves",  # persons moving from a host to another host
+    "first_departures",  # persons leaving Russia for the first time (counted at destination)
+    "reemigrations",  # returnees leaving Russia again (counted at destination)
+    "could_not_leave",  # scheduled leavers with no host they could reach
+    "permits_granted",  # temporary residence permits granted
+    "permits_refused",  # permit renewals refused or revoked
+    "asylum_applications",  # asylum applications lodged
+    "asylum_granted",  # positive asylum decisions
+    "visa_runs",  # visa-free stays renewed by leaving and re-entering
+    "passports_expired",  # foreign passports expired and not renewed
+    "harassed",  # persons harassed (social hostility)
+    "detained",  # persons detained at Russia's request
+    "extradited",  # persons handed to Russia
+    "deported",  # persons without status deported to Russia
+    "persecuted",  # returnees newly persecuted in Russia
+    "mobilized",  # returnees called up
+)
+
+
+@dataclass
+class Step:
+    """What the rules of one month share: the policy in force, parameters, draws and flows."""
+
+    t: int
+    n: int  # rows [0, n) have had their departure month
+    policy: Policy
+    russia: Russia
+    behaviour: Behaviour
+    integration: Integration
+    streams: Streams
+    n_hosts: int
+    stock: np.ndarray  # persons per host at the start of the month (H)
+    peer_return: np.ndarray  # last month's return rate per host and category (H x C)
+    peer_permit: np.ndarray  # last month's permit grant rate per host and category (H x C)
+    scale: float = 1.0
+    hostility: np.ndarray = field(init=False)
+    forced: np.ndarray = field(init=False)  # must decide this month (status or money ran out)
+    expelled: np.ndarray = field(init=False)  # must leave the current host
+    harassed: np.ndarray = field(init=False)
+    flows: dict[str, np.ndarray] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.hostility = self.policy.hostility(self.stock)
+        self.forced = np.zeros(self.n, bool)
+        self.expelled = np.zeros(self.n, bool)
+        self.harassed = np.zeros(self.n, bool)
+        self.flows = {name: np.zeros((self.n_hosts + 2) * C, np.int64) for name in FLOWS}
+
+    @property
+    def RU(self) -> int:  # noqa: N802 - a location code, like the constants
+        """Location code of Russia."""
+        return self.n_hosts
+
+    def u(self, name: str) -> np.ndarray:
+        """This month's uniforms of stream `name`, one per active row."""
+        return self.streams.uniform(name, self.t, self.n)
+
+    def count(self, name: str, loc: np.ndarray, cat: np.ndarray) -> None:
+        """Add one agent per row to flow `name` at (location, category)."""
+        if len(loc):
+            self.flows[name] += np.bincount(loc.astype(np.int64) * C + cat, minlength=len(self.flows[name]))
+
+
+def _abroad(s: State, st: Step) -> np.ndarray:
+    return np.flatnonzero(s.location[: st.n] < st.n_hosts)
+
+
+# --------------------------------------------------------------------------------------------
+# 1. Outflow
+# --------------------------------------------------------------------------------------------
+
+
+def outflow(s: State, st: Step) -> np.ndarray:
+    """Emigrants whose departure month has come leave Russia for a host they can legally enter.
+
+    Returns the rows that left. Those with no reachable host stay in Russia and never count
+    as having left.
+    """
+    lo, hi = np.searchsorted(s.depart, [st.t, st.t + 1])
+    rows = np.arange(lo, min(hi, st.n))
+    if len(rows) == 0:
+        return rows
+    moved = decide(s, st, rows, allow_stay=False, allow_return=False, first=True)
+    stuck = np.setdiff1d(rows, moved, assume_unique=True)
+    st.count("could_not_leave", np.full(len(stuck), st.RU), s.category[stuck])  # under RU
+    return moved
+
+
+# --------------------------------------------------------------------------------------------
+# 2. Resources
+# --------------------------------------------------------------------------------------------
+
+
+def monthly_income(s: State, st: Step, rows: np.ndarray) -> np.ndarray:
+    """Income this month, USD, of emigrants abroad: usable remote pay, local wage, media grants."""
+    p = st.policy
+    j, c = s.location[rows], s.category[rows]
+    src = s.income_source[rows]
+    legal = s.status[rows] != Status.IRREGULAR
+    usable = ((src == Income.REMOTE_WESTERN) & p.bank_accounts[j] & legal) | (
+        (src == Income.REMOTE_RUSSIAN) & p.russian_transfers[j]
+    )
+    return (
+        s.remote_income[rows] * usable
+        + s.employed[rows] * p.wage[j, c]
+        + (c == JOURNALIST) * p.media_grant[j]
+    )
+
+
+def can_work(s: State, st: Step, rows: np.ndarray) -> np.ndarray:
+    """Whether each emigrant may take a local job under their status."""
+    status = s.status[rows]
+    return WORK_RIGHTS[status] | ((status == Status.VISA_FREE) & st.policy.work_visa_free[s.location[rows]])
+
+
+def job_chance(s: State, st: Step, rows: np.ndarray, hosts: np.ndarray) -> np.ndarray:
+    """Monthly probability of finding a local job in `hosts` (language and support programmes included)."""
+    p = st.policy
+    c = s.category[rows]
+    boost = np.where(p.university[hosts] & (c == ACADEMIC), 3.0, 1.0)
+    boost = np.where(p.relocation[hosts] & ((c == IT) | (c == BUSINESS)), 2.0, boost)
+    return np.minimum(p.job_finding[hosts, c] * (0.5 + 0.5 * s.language[rows]) * boost, 1.0)
+
+
+def resources(s: State, st: Step) -> None:
+    """Income minus cost of living; Russian savings reachable where transfers work; jobs found and lost.
+
+    An emigrant abroad whose cash falls below `behaviour.min_cash_months` of living costs while
+    spending more than they earn must decide this month (forced).
+    """
+    p, n = st.policy, st.n
+    rows = _abroad(s, st)
+    j, c = s.location[rows], s.category[rows]
+    income = monthly_income(s, st, rows)
+    reach = p.russian_transfers[j]
+    s.cash[rows] += np.where(reach, s.ru_savings[rows], 0.0) + income - p.cost[j]
+    s.ru_savings[rows] = np.where(reach, 0.0, s.ru_savings[rows])
+    broke = (s.cash[rows] < st.behaviour.min_cash_months * p.cost[j]) & (income < p.cost[j])
+    st.forced[rows[broke]] = True
+
+    allowed = can_work(s, st, rows)
+    u_loss, u_find = st.u("job_loss")[rows], st.u("job_finding")[rows]
+    employed = s.employed[rows]
+    lose = employed & (~allowed | (u_loss < p.job_loss[j]))
+    find = ~employed & allowed & (u_find < job_chance(s, st, rows, j))
+    s.employed[rows] = (employed & ~lose) | find
+
+    home = np.flatnonzero(s.location[:n] == st.RU)
+    cat = s.category[home]
+    income_ru = st.policy.ru_wage[cat] + s.remote_income[home] * (s.income_source[home] == Income.REMOTE_RUSSIAN)
+    s.cash[home] += s.ru_savings[home] + income_ru - st.russia.cost_of_living_usd
+    s.ru_savings[home] = 0.0
+
+
+# --------------------------------------------------------------------------------------------
+# 3. Legal status and documents
+# --------------------------------------------------------------------------------------------
+
+
+def documents(s: State, st: Step) -> None:
+    """Foreign passports expire; consulates renew them with a probability that falls with engagement.
+
+    In Russia renewal is certain. Legal residents of a host that issues Nansen-style travel
+    documents get one when their passport is no longer valid.
+    """
+    n, ru = st.n, st.RU
+    due = np.flatnonzero(s.passport_valid[:n] & (s.passport_expiry[:n] <= st.t) & s.left[:n])
+    in_ru = s.location[due] == ru
+    r = st.russia
+    p_renew = np.where(in_ru, 1.0, r.passport_renewal * (1.0 - r.renewal_engagement_penalty * s.engagement[due]))
+    renewed = st.u("passport")[due] < p_renew
+    s.passport_expiry[due[renewed]] = st.t + PASSPORT_RENEWAL_MONTHS
+    lost = due[~renewed]
+    s.passport_valid[lost] = False
+    st.count("passports_expired", s.location[lost], s.category[lost])
+
+    rows = _abroad(s, st)
+    issue = ~s.passport_valid[rows] & st.policy.travel_document[s.location[rows]] & RESIDENT[s.status[rows]]
+    s.travel_doc[rows[issue]] = True
+
+
+def legal_status(s: State, st: Step) -> None:
+    """Stays run out, visa runs, permits granted, renewed, refused or revoked; asylum decided.
+
+    Whoever ends the month without legal status must decide (forced).
+    """
+    p = st.policy
+    rows = _abroad(s, st)
+    j, c = s.location[rows], s.category[rows]
+    status = s.status[rows].copy()
+    left = s.stay_left[rows] - 1
+    months_res = s.months_resident[rows]
+    u_main, u_second = st.u("status")[rows], st.u("status_second")[rows]
+    eng = s.engagement[rows]
+
+    def count(name: str, mask: np.ndarray) -> None:
+        st.count(name, j[mask], c[mask])
+
+    # Visa-free stays: a visa run starts a new stay where the host allows it.
+    free_end = (status == Status.VISA_FREE) & (left <= 0)
+    has_doc = s.passport_valid[rows] | p.internal_ok[j] | (s.travel_doc[rows] & p.accepts_td[j])
+    can_run = (
+        free_end & p.visa_run_resets[j] & has_doc & (p.visa_free_months[j] > 0) & ~p.entry_ban[j]
+        & (p.visa_free[j] | p.internal_ok[j]) & (s.cash[rows] >= p.visa_run_cost[j])
+    )
+    s.cash[rows[can_run]] -= p.visa_run_cost[j[can_run]]
+    left = np.where(can_run, p.visa_free_months[j], left)
+    count("visa_runs", can_run)
+    status[free_end & ~can_run] = Status.IRREGULAR
+
+    # Visas run out.
+    status[(status == Status.VISA) & (left <= 0)] = Status.IRREGULAR
+
+    # Permits (and humanitarian visas): revocation, renewal, permanent residence.
+    permit = (status == Status.TEMPORARY) | (status == Status.HUMANITARIAN)
+    months_res = np.where(permit, months_res + 1, months_res)
+    revoked = permit & (u_main < p.revocation[j])
+    expiring = permit & ~revoked & (left <= 0)
+    renewed = expiring & (u_second < p.renewal[j])
+    refused = revoked | (expiring & ~renewed)
+    status[renewed] = Status.TEMPORARY
+    left = np.where(renewed, p.permit_months[j], left)
+    status[refused] = Status.IRREGULAR
+    count("permits_refused", refused)
+    eligible_pr = (status == Status.TEMPORARY) & ~renewed & (months_res >= p.permanent_after[j])
+    status[eligible_pr & (u_second < p.permanent_approval[j])] = Status.PERMANENT
+
+    # Asylum decisions.
+    decided = (status == Status.ASYLUM_PENDING) & (left <= 0)
+    granted = decided & (u_main < p.asylum_approval[j, c] * eng)
+    status[granted] = Status.REFUGEE
+    status[decided & ~granted] = Status.IRREGULAR
+    s.asylum_refused[rows[decided & ~granted]] = True
+    count("asylum_granted", granted)
+
+    # Applications for a temporary permit, from a visa-free stay or a visa.
+    applying = (status == Status.VISA_FREE) | (status == Status.VISA)
+    cash = s.cash[rows]
+    company = np.where(p.relocation[j] & ((c == IT) | (c == BUSINESS)), 2.0, 1.0) * p.company_permit[j, c]
+    p_none = (
+        (1.0 - p.work_permit[j, c] * s.employed[rows])
+        * (1.0 - np.minimum(company, 1.0) * (cash >= p.company_capital[j]))
+        * (1.0 - p.property_permit[j, c] * (cash >= p.property_price[j]))
+        * (1.0 - p.family_permit[j, c])
+    )
+    new_permit = applying & (st.u("permit")[rows] < 1.0 - p_none)
+    status[new_permit] = Status.TEMPORARY
+    left = np.where(new_permit, p.permit_months[j], left)
+    months_res = np.where(new_permit, 0, months_res)
+    count("permits_granted", new_permit)
+
+    # Asylum applications: politically exposed people without a permit apply where asylum is open.
+    apply_asylum = (
+        ((status == Status.VISA_FREE) | (status == Status.VISA) | (status == Status.IRREGULAR))
+        & p.asylum_open[j] & (eng >= p.asylum_min_engagement[j]) & ~s.asylum_refused[rows]
+    )
+    status[apply_asylum] = Status.ASYLUM_PENDING
+    left = np.where(apply_asylum, p.asylum_months[j], left)
+    count("asylum_applications", apply_asylum)
+
+    s.status[rows] = status
+    s.stay_left[rows] = np.clip(left, -1, 32767)
+    s.months_resident[rows] = months_res
+    st.forced[rows[status == Status.IRREGULAR]] = True
+
+
+# --------------------------------------------------------------------------------------------
+# 4. Integration
+# --------------------------------------------------------------------------------------------
+
+
+def integration(s: State, st: Step) -> None:
+    """Language and integration grow toward 1, faster with work, secure status and courses.
+
+    Growth is slowed by an insular Russian-speaking enclave (the larger the enclave's share of
+    the host population, the stronger) and by hostility; it stops without legal status.
+    """
+    p, g = st.policy, st.integration
+    rows = _abroad(s, st)
+    j = s.location[rows]
+    lang = s.language[rows]
+    courses = p.courses[j]
+    s.language[rows] = lang + g.language_rate * (1.0 + g.courses_bonus * courses) * (1.0 - lang)
+    pct = p.enclave_pct(st.stock)
+    enclave = g.enclave_penalty * pct / (pct + g.enclave_half_pct)
+    status = s.status[rows]
+    rate = (
+        g.base_rate
+        * (1.0 + g.work_bonus * s.employed[rows] + g.secure_bonus * SECURE[status] + g.courses_bonus * courses)
+        * (0.5 + 0.5 * lang)
+        * (1.0 - enclave[j])
+        * (1.0 - g.hostility_penalty * st.hostility[j])
+        * (status != Status.IRREGULAR)
+    )
+    integ = s.integration[rows]
+    s.integration[rows] = integ + rate * (1.0 - integ)
+
+
+# --------------------------------------------------------------------------------------------
+# 5. Pressure
+# --------------------------------------------------------------------------------------------
+
+
+def pressure(s: State, st: Step) -> None:
+    """Harassment grows with hostility; engaged emigrants risk detention at Moscow's request.
+
+    The detained are extradited to Russia (and persecuted there) or expelled from the host;
+    people without legal status are deported to Russia.
+    """
+    p = st.policy
+    rows = _abroad(s, st)
+    j, c = s.location[rows], s.category[rows]
+    harassed = st.u("harassment")[rows] < p.harassment[j] * st.hostility[j]
+    detained = st.u("detention")[rows] < p.security[j] * s.engagement[rows]
+    extradited = detained & (st.u("extradition")[rows] < p.extradition[j])
+    deported = ~detained & (s.status[rows] == Status.IRREGULAR) & (st.u("deportation")[rows] < p.deportation[j])
+    st.harassed[rows[harassed]] = True
+    st.expelled[rows[detained & ~extradited]] = True
+    for name, mask in (("harassed", harassed), ("detained", detained),
+                       ("extradited", extradited), ("deported", deported)):
+        st.count(name, j[mask], c[mask])
+    s.persecuted[rows[extradited]] = True
+    move_to_russia(s, st, rows[extradited | deported], forced=True)
+
+
+# --------------------------------------------------------------------------------------------
+# 6. Russia: returnees' risks and re-emigration
+# --------------------------------------------------------------------------------------------
+
+
+def draft_age(s: State, st: Step, rows: np.ndarray) -> np.ndarray:
+    """Whether each person is a man of draft age this month."""
+    age = s.age0[rows] + (st.t - s.depart[rows]) / 12.0
+    return s.male[rows] & (age >= st.russia.draft_age_min) & (age <= st.russia.draft_age_max)
+
+
+def russia(s: State, st: Step) -> None:
+    """Returnees risk persecution (by engagement) and the draft; some leave again.
+
+    The persecuted and the mobilized cannot leave. The rest re-emigrate at a base rate, raised
+    for draft-age men while a mobilization is on (IT specialists who came back, then fled).
+    """
+    r = st.russia
+    rows = np.flatnonzero(s.location[: st.n] == st.RU)
+    if len(rows) == 0:
+        return
+    loc, c = s.location[rows], s.category[rows]
+    new_pers = ~s.persecuted[rows] & (
+        st.u("repression")[rows] < r.repression_base + r.repression_engagement * s.engagement[rows]
+    )
+    s.persecuted[rows[new_pers]] = True
+    st.count("persecuted", loc[new_pers], c[new_pers])
+    exposed = draft_age(s, st, rows) & r.mobilization
+    called = exposed & ~s.mobilized[rows] & (st.u("draft")[rows] < r.draft_risk)
+    s.mobilized[rows[called]] = True
+    st.count("mobilized", loc[called], c[called])
+    free = ~s.persecuted[rows] & ~s.mobilized[rows]
+    p_leave = r.reemigration_rate + r.mobilization_flight * exposed
+    leaving = rows[free & (st.u("reemigration")[rows] < p_leave)]
+    if len(leaving):
+        decide(s, st, leaving, allow_stay=False, allow_return=False)
+
+
+# --------------------------------------------------------------------------------------------
+# 7. Decision: stay, move on, or return (multinomial logit)
+# --------------------------------------------------------------------------------------------
+
+
+def entry_routes(s: State, st: Step, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Probability and kind of the best legal entry route to every host, per emigrant (n x H).
+
+    Visa-free entry needs a valid passport (or the internal passport where it suffices, or a
+    travel document where accepted); visas need a passport or travel document and are barred
+    by an entry ban, except humanitarian visas, whose approval scales with engagement.
+    """
+    p = st.policy
+    c = s.category[rows]
+    passport = s.passport_valid[rows][:, None]
+    td = s.travel_doc[rows][:, None]
+    free = (
+        (passport & p.visa_free[None, :] & ~p.entry_ban[None, :])
+        | p.internal_ok[None, :]
+        | (td & p.accepts_td[None, :])
+    )
+    can_apply = passport | td
+    open_ = ~p.entry_ban[None, :]
+    routes = np.stack(
+        [
+            np.where(free, 1.0, 0.0),
+            np.where(can_apply & open_, p.visa_approval[:, c].T, 0.0),
+            np.where(can_apply, p.humanitarian_approval[:, c].T * s.engagement[rows][:, None], 0.0),
+            np.where(can_apply & open_ & (c == IT)[:, None], p.it_approval[None, :], 0.0),
+        ]
+    )
+    kind = routes.argmax(axis=0)
+    return routes.max(axis=0), kind
+
+
+def host_utility(s: State, st: Step, rows: np.ndarray) -> np.ndarray:
+    """Systematic utility of living in each host (n x H), before move costs and status quo terms."""
+    p, b = st.policy, st.behaviour
+    c = s.category[rows]
+    src = s.income_source[rows][:, None]
+    usable = ((src == Income.REMOTE_WESTERN) & p.bank_accounts[None, :]) | (
+        (src == Income.REMOTE_RUSSIAN) & p.russian_transfers[None, :]
+    )
+    job = np.minimum(
+        JOB_HORIZON_MONTHS * p.job_finding[:, c].T * (0.5 + 0.5 * s.language[rows])[:, None], 1.0
+    ) * np.where(p.work_visa_free, 1.0, 0.5)[None, :]
+    income = (
+        s.remote_income[rows][:, None] * usable
+        + p.wage[:, c].T * job
+        + (c == JOURNALIST)[:, None] * p.media_grant[None, :]
+    )
+    buffer = np.log1p(np.maximum(s.cash[rows], 0.0)[:, None] / p.cost[None, :])
+    risk = p.security[None, :] * s.engagement[rows][:, None] + p.harassment * st.hostility
+    return (
+        p.attractiveness
+        + b.beta_income * (income - p.cost) / 1000.0
+        + b.beta_savings * buffer
+        - b.beta_risk * risk
+        - b.beta_hostility * st.hostility
+        + b.beta_diaspora * np.log1p(st.stock / 1000.0)
+        + b.beta_peer_permit * st.peer_permit[:, c].T
+    )
+
+
+def return_utility(s: State, st: Step, rows: np.ndarray) -> np.ndarray:
+    """Systematic utility of going back to (or staying in) Russia, per emigrant."""
+    r, b = st.russia, st.behaviour
+    c = s.category[rows]
+    loc = s.location[rows]
+    income = st.policy.ru_wage[c] + s.remote_income[rows] * (s.income_source[rows] == Income.REMOTE_RUSSIAN)
+    peers = np.where(loc < st.n_hosts, st.peer_return[np.minimum(loc, st.n_hosts - 1), c], 0.0)
+    return (
+        np.array(b.return_constant.values())[c]
+        + b.beta_income * (income - r.cost_of_living_usd) / 1000.0
+        + b.beta_savings * np.log1p(np.maximum(s.cash[rows], 0.0) / r.cost_of_living_usd)
+        + b.beta_legal
+        - b.beta_risk * (r.repression_base + r.repression_engagement * s.engagement[rows])
+        - b.beta_draft * draft_age(s, st, rows) * (1.0 if r.mobilization else r.draft_fear)
+        + b.beta_family * s.family_ties[rows]
+        + r.it_lure * (c == IT)
+        + b.beta_peer_return * peers
+    )
+
+
+def choose(utility: np.ndarray, feasible: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Multinomial-logit draw: the option whose cumulative choice probability first exceeds `u`.
+
+    Returns -1 for rows with no feasible option.
+    """
+    v = np.where(feasible, utility, -np.inf)
+    top = v.max(axis=1, keepdims=True)
+    none = ~np.isfinite(top[:, 0])
+    w = np.exp(v - np.where(np.isfinite(top), top, 0.0))
+    cum = np.cumsum(w, axis=1)
+    pick = (cum < (u * cum[:, -1])[:, None]).sum(axis=1)
+    pick = np.minimum(pick, utility.shape[1] - 1)
+    return np.where(none, -1, pick)
+
+
+def decide(
+    s: State,
+    st: Step,
+    rows: np.ndarray,
+    *,
+    allow_stay: bool = True,
+    allow_return: bool = True,
+    first: bool = False,
+) -> np.ndarray:
+    """Each emigrant in `rows` chooses among the options they can legally reach and afford.
+
+    Options: every host they can enter (entry route approved this month: one 'visa luck'
+    uniform per person, compared with each host's route probability) and can pay the travel
+    cost to; staying where they are (unless expelled; with a penalty when forced); returning
+    to Russia. Returns the rows that moved to a host.
+    """
+    if len(rows) == 0:
+        return rows
+    p, b, H = st.policy, st.behaviour, st.n_hosts
+    loc = s.location[rows]
+    abroad = loc < H
+    prob, kind = entry_routes(s, st, rows)
+    approved = st.u("visa_luck")[rows][:, None] < prob
+    feasible = approved & (s.cash[rows][:, None] >= p.travel_cost[None, :])
+    util = np.empty((len(rows), H + 1))
+    util[:, :H] = host_utility(s, st, rows) - b.move_cost
+    util[:, H] = return_utility(s, st, rows)
+
+    here = np.flatnonzero(abroad)
+    cur = loc[here]
+    feasible[here, cur] = False
+    if allow_stay:
+        r = rows[here]
+        stay_u = (
+            util[here, cur] + b.move_cost + b.inertia + b.beta_integration * s.integration[r]
+            + b.beta_legal * LEGAL_SECURITY[s.status[r]]
+            - b.forced_stay_penalty * st.forced[r]
+        )
+        ok = ~st.expelled[r]
+        feasible[here[ok], cur[ok]] = True
+        util[here, cur] = stay_u
+    arriving = loc[:, None] != np.arange(H)[None, :]
+    util[:, :H] += b.beta_legal * ROUTE_SECURITY[kind] * arriving
+    feas = np.column_stack([feasible, np.full(len(rows), allow_return)])
+    pick = choose(util, feas, st.u("choice_first" if first else "choice")[rows])
+
+    going = (pick >= 0) & (pick < H) & (pick != np.where(abroad, loc, -1))
+    dest = pick[going]
+    move_to_host(s, st, rows[going], dest, kind[np.flatnonzero(going), dest])
+    move_to_russia(s, st, rows[pick == H], forced=False)
+    return rows[going]
+
+
+def move_to_host(s: State, st: Step, rows: np.ndarray, dest: np.ndarray, route: np.ndarray) -> None:
+    """Move emigrants to host `dest` with the status their entry route gives."""
+    if len(rows) == 0:
+        return
+    p, H = st.policy, st.n_hosts
+    origin = s.location[rows]
+    c = s.category[rows]
+    from_host = origin < H
+    st.count("departures", origin[from_host], c[from_host])
+    st.count("onward_moves", origin[from_host], c[from_host])
+    st.count("arrivals", dest, c)
+    st.count("first_departures", dest[origin == H + 1], c[origin == H + 1])
+    st.count("reemigrations", dest[origin == H], c[origin == H])
+    s.moves[rows[from_host]] += 1
+    s.left[rows] = True
+    s.location[rows] = dest
+    s.cash[rows] -= p.travel_cost[dest]
+    s.employed[rows] = False
+    s.asylum_refused[rows] = False
+    s.integration[rows] = np.where(from_host, s.integration[rows] * st.integration.carry_over, 0.0)
+    s.months_resident[rows] = 0
+    status = np.select(
+        [route == ROUTE_FREE, route == ROUTE_VISA, route == ROUTE_HUMANITARIAN],
+        [Status.VISA_FREE, Status.VISA, Status.HUMANITARIAN],
+        Status.TEMPORARY,
+    )
+    s.status[rows] = status
+    s.stay_left[rows] = np.select(
+        [route == ROUTE_FREE, route == ROUTE_VISA],
+        [np.maximum(p.visa_free_months[dest], 3), p.visa_months[dest]],
+        p.permit_months[dest],
+    )
+
+
+def move_to_russia(s: State, st: Step, rows: np.ndarray, *, forced: bool) -> None:
+    """Emigrants abroad go back to Russia (by choice, or deported / extradited when `forced`)."""
+    if len(rows) == 0:
+        return
+    origin, c = s.location[rows], s.category[rows]
+    st.count("departures", origin, c)
+    st.count("returns", origin, c)
+    if forced:
+        st.count("forced_returns", origin, c)
+    s.location[rows] = st.RU
+    s.status[rows] = Status.NONE
+    s.stay_left[rows] = 0
+    s.employed[rows] = False
+    s.integration[rows] = 0.0
+    s.travel_doc[rows] = False
+    s.cash[rows] -= st.russia.return_cost_usd
+    s.returns[rows] += 1
+
+
+def decisions(s: State, st: Step) -> None:
+    """Emigrants abroad who must decide (status or money ran out, expelled) or choose to reconsider."""
+    b = st.behaviour
+    rows = _abroad(s, st)
+    rate = np.where(st.harassed[rows], b.pressure_decision_rate, b.decision_rate)
+    must = st.forced[rows] | st.expelled[rows]
+    deciding = rows[must | (st.u("reconsider")[rows] < rate)]
+    decide(s, st, deciding)
+
+
+# --------------------------------------------------------------------------------------------
+# 8. Social influence
+# --------------------------------------------------------------------------------------------
+
+
+def peer_rates(st: Step, stock_hc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """This month's return rate and permit grant rate per host and category (H x C).
+
+    Peers are the emigrants of the same category in the same host; next month these rates
+    enter the choice model (beta_peer_return, beta_peer_permit).
+    """
+    H = st.n_hosts
+    denom = np.maximum(stock_hc, 1)
+    returns = st.flows["returns"].reshape(H + 2, C)[:H]
+    permits = st.flows["permits_granted"].reshape(H + 2, C)[:H]
+    return returns / denom, permits / denom

@@ -1,0 +1,389 @@
+"""Loading scenario files: safe YAML, `extends`, `--set` overrides, clear errors, timeline epochs.
+
+A scenario file is plain YAML read with ``yaml.SafeLoader`` (no tags that build Python objects,
+so a file can never execute code). ``extends: base.yaml`` deep-merges the file over its base;
+mappings merge key by key, everything else is replaced. Errors name the file, the line where
+the parser can give it, the field path, what was expected and what was found.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from .schema import CATEGORIES, Run, Scenario, month_name, month_number
+
+
+@dataclass
+class Problem:
+    """One thing wrong with a scenario."""
+
+    path: str
+    message: str
+    file: str = ""
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = self.file + (f":{self.line}" if self.line else "")
+        field_path = self.path or "(top level)"
+        return f"{where}: {field_path}: {self.message}" if where else f"{field_path}: {self.message}"
+
+
+@dataclass
+class ScenarioError(Exception):
+    """A scenario cannot be used; carries every problem found."""
+
+    problems: list[Problem] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        n = len(self.problems)
+        head = f"invalid scenario ({n} problem{'s' if n != 1 else ''}):"
+        return "\n".join([head, *("  " + str(p) for p in self.problems)])
+
+
+# --------------------------------------------------------------------------------------------
+# Raw YAML with line numbers
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Source:
+    """A parsed file: its data and its node tree (for line numbers)."""
+
+    path: Path
+    data: dict[str, Any]
+    node: yaml.Node | None
+
+
+def _parse(path: Path) -> _Source:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ScenarioError([Problem("", f"cannot read file: {exc.strerror}", str(path))]) from None
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        reason = getattr(exc, "problem", None) or str(exc)
+        raise ScenarioError([Problem("", f"malformed YAML: {reason}", str(path), line)]) from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ScenarioError(
+            [Problem("", f"expected a mapping of scenario fields, found {type(data).__name__}", str(path), 1)]
+        )
+    return _Source(path, data, node)
+
+
+def _line_of(node: yaml.Node | None, parts: list[str]) -> int | None:
+    """Line (1-based) of the deepest node along `parts` that exists in the tree."""
+    line = None
+    for part in parts:
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if key.value == part:
+                    line, node = key.start_mark.line + 1, value
+                    break
+            else:
+                return line
+        elif isinstance(node, yaml.SequenceNode) and part.isdigit() and int(part) < len(node.value):
+            node = node.value[int(part)]
+            line = node.start_mark.line + 1
+        else:
+            return line
+    return line
+
+
+def _merge(base: Any, over: Any) -> Any:
+    """Deep merge: mappings merge key by key, anything else in `over` replaces `base`."""
+    if isinstance(base, dict) and isinstance(over, dict):
+        out = dict(base)
+        for key, value in over.items():
+            out[key] = _merge(base[key], value) if key in base else value
+        return out
+    # A per-category value may be a number in one file and a mapping in the other.
+    if isinstance(over, dict) and isinstance(base, int | float) and not isinstance(base, bool):
+        return _merge({"default": base}, over)
+    return copy.deepcopy(over)
+
+
+def _load_chain(path: Path, seen: tuple[Path, ...] = ()) -> tuple[dict[str, Any], list[_Source]]:
+    """The merged raw data of `path` and its `extends` ancestors, most derived source first."""
+    path = path.resolve()
+    if path in seen:
+        cycle = " -> ".join(str(p) for p in (*seen, path))
+        raise ScenarioError([Problem("extends", f"cycle in extends: {cycle}", str(seen[-1]))])
+    src = _parse(path)
+    data = dict(src.data)
+    parent = data.pop("extends", None)
+    if parent is None:
+        return data, [src]
+    if not isinstance(parent, str):
+        raise ScenarioError(
+            [Problem("extends", f"expected a file name, found {parent!r}", str(path), _line_of(src.node, ["extends"]))]
+        )
+    parent_path = path.parent / parent
+    if not parent_path.exists():
+        raise ScenarioError(
+            [Problem("extends", f"base scenario {parent_path} does not exist", str(path), _line_of(src.node, ["extends"]))]
+        )
+    base, sources = _load_chain(parent_path, (*seen, path))
+    return _merge(base, data), [src, *sources]
+
+
+# --------------------------------------------------------------------------------------------
+# Dotted paths
+# --------------------------------------------------------------------------------------------
+
+
+def set_path(data: dict[str, Any], dotted: str, value: Any) -> None:
+    """Set `value` at the dotted path in nested dicts/lists, creating mappings as needed."""
+    parts = dotted.split(".")
+    node: Any = data
+    for i, part in enumerate(parts[:-1]):
+        if isinstance(node, list):
+            if not part.isdigit() or int(part) >= len(node):
+                raise KeyError(f"{'.'.join(parts[: i + 1])}: no list item {part!r}")
+            node = node[int(part)]
+            continue
+        if not isinstance(node, dict):
+            raise KeyError(f"{'.'.join(parts[:i])} is a value, not a mapping")
+        nxt = node.get(part)
+        if isinstance(nxt, int | float) and not isinstance(nxt, bool) and i == len(parts) - 2:
+            nxt = node[part] = {"default": nxt}  # per-category scalar gets one category changed
+        elif nxt is None:
+            nxt = node[part] = {}
+        node = nxt
+    last = parts[-1]
+    if isinstance(node, list):
+        if not last.isdigit() or int(last) >= len(node):
+            raise KeyError(f"{dotted}: no list item {last!r}")
+        node[int(last)] = value
+    elif isinstance(node, dict):
+        node[last] = value
+    else:
+        raise KeyError(f"{'.'.join(parts[:-1])} is a value, not a mapping")
+
+
+def parse_assignment(text: str) -> tuple[str, Any]:
+    """Split a ``PATH=VALUE`` override; VALUE is read as YAML (``true``, ``0.5``, ``[a, b]``)."""
+    if "=" not in text:
+        raise ScenarioError([Problem("--set", f"expected PATH=VALUE, found {text!r}")])
+    path, raw = text.split("=", 1)
+    path = path.strip()
+    if not path:
+        raise ScenarioError([Problem("--set", f"empty path in {text!r}")])
+    try:
+        return path, yaml.safe_load(raw)
+    except yaml.YAMLError:
+        return path, raw
+
+
+# --------------------------------------------------------------------------------------------
+# Validation
+# --------------------------------------------------------------------------------------------
+
+
+def _loc(loc: tuple[Any, ...]) -> list[str]:
+    # pydantic adds the name of a function validator or union branch to `loc`; drop those.
+    return [str(p) for p in loc if not (isinstance(p, str) and ("[" in p or p.startswith("function-")))]
+
+
+def _problems_from(exc: ValidationError, sources: list[_Source], prefix: str = "") -> list[Problem]:
+    problems = []
+    for err in exc.errors(include_url=False):
+        parts = _loc(err["loc"])
+        path = ".".join(parts)
+        found = err.get("input")
+        message = err["msg"]
+        if err["type"] == "missing":
+            message = "required field is missing"
+        elif err["type"] != "extra_forbidden" and not isinstance(found, dict | list):
+            message += f" (found {found!r})"
+        elif err["type"] == "extra_forbidden":
+            message = "unknown field (not in the schema; check the spelling)"
+        file, line = (str(sources[0].path) if sources else ""), None
+        for src in sources:
+            line = _line_of(src.node, parts)
+            if line is not None and len(parts) > 0:
+                file = str(src.path)
+                break
+        problems.append(Problem(prefix + path, message, file, line))
+    return problems
+
+
+def _check_semantics(sc: Scenario) -> list[Problem]:
+    """Cross-field rules the schema cannot express: dates inside the run, known hosts and groups."""
+    problems = []
+    start = month_number(sc.run.start)
+    end = start + sc.run.months - 1
+    span = f"the run spans {sc.run.start} to {month_name(end)}"
+    for i, wave in enumerate(sc.population.waves):
+        for key in ("start", "end"):
+            m = month_number(getattr(wave, key))
+            if not start <= m <= end:
+                problems.append(Problem(f"population.waves.{i}.{key}", f"{getattr(wave, key)} is outside the run ({span})"))
+    groups = {g for h in sc.hosts.values() for g in h.groups}
+    for i, ev in enumerate(sc.timeline):
+        m = month_number(ev.date)
+        if not start <= m <= end:
+            problems.append(Problem(f"timeline.{i}.date", f"{ev.date} is outside the run ({span})"))
+        for j, code in enumerate(ev.hosts or []):
+            if code not in sc.hosts:
+                problems.append(
+                    Problem(f"timeline.{i}.hosts.{j}", f"unknown host {code!r}; known hosts: {', '.join(sc.hosts)}")
+                )
+        for j, grp in enumerate(ev.groups or []):
+            if grp not in groups:
+                problems.append(
+                    Problem(f"timeline.{i}.groups.{j}", f"no host is in group {grp!r}; groups: {', '.join(sorted(groups))}")
+                )
+    return problems
+
+
+def event_targets(sc: Scenario, index: int) -> list[str] | None:
+    """Host codes an event applies to, or None when its paths start at the scenario root."""
+    ev = sc.timeline[index]
+    if ev.hosts is None and ev.groups is None:
+        return None
+    targets = list(ev.hosts or [])
+    for code, host in sc.hosts.items():
+        if set(host.groups) & set(ev.groups or []) and code not in targets:
+            targets.append(code)
+    return targets
+
+
+def apply_event(raw: dict[str, Any], sc: Scenario, index: int) -> None:
+    """Apply timeline event `index` of `sc` to the raw scenario data `raw` in place."""
+    ev = sc.timeline[index]
+    targets = event_targets(sc, index)
+    for key, value in ev.set.items():
+        if targets is None:
+            if key.split(".")[0] in ("timeline", "run", "population"):
+                raise KeyError(f"{key}: events may change hosts, russia, behaviour and integration only")
+            set_path(raw, key, value)
+        else:
+            for code in targets:
+                set_path(raw, f"hosts.{code}.{key}", value)
+
+
+@dataclass
+class Epoch:
+    """The policy in force from month offset `start` (0 = the run's first month) on."""
+
+    start: int
+    scenario: Scenario
+    events: list[str]
+
+
+def epochs(sc: Scenario) -> list[Epoch]:
+    """The scenario's policy over time: one validated Scenario per month in which events apply.
+
+    Events apply in date order (file order within a month). Raises ScenarioError naming the
+    event when an event's change does not fit the schema.
+    """
+    start = month_number(sc.run.start)
+    order = sorted(range(len(sc.timeline)), key=lambda i: (month_number(sc.timeline[i].date), i))
+    result = [Epoch(0, sc, [])]
+    raw = sc.model_dump(mode="json", exclude_none=True)
+    current = sc
+    for i in order:
+        ev = sc.timeline[i]
+        offset = month_number(ev.date) - start
+        try:
+            apply_event(raw, sc, i)
+            current = Scenario.model_validate(raw)
+        except KeyError as exc:
+            raise ScenarioError([Problem(f"timeline.{i}.set", f"event {ev.name!r}: {exc.args[0]}")]) from None
+        except ValidationError as exc:
+            problems = _problems_from(exc, [], prefix="")
+            for p in problems:
+                p.message = f"event {ev.name!r} ({ev.date}) makes {p.path} invalid: {p.message}"
+                p.path = f"timeline.{i}.set"
+            raise ScenarioError(problems) from None
+        if result[-1].start == offset:
+            result[-1] = Epoch(offset, current, [*result[-1].events, ev.name])
+        else:
+            result.append(Epoch(offset, current, [ev.name]))
+    return result
+
+
+def validate(data: dict[str, Any], sources: list[_Source] | None = None) -> Scenario:
+    """A Scenario from raw data, with every schema, cross-field and timeline problem reported."""
+    sources = sources or []
+    try:
+        sc = Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(_problems_from(exc, sources)) from None
+    problems = _check_semantics(sc)
+    if not problems:
+        try:
+            epochs(sc)
+        except ScenarioError as exc:
+            problems = exc.problems
+    if problems:
+        for p in problems:
+            if not p.file and sources:
+                p.file = str(sources[0].path)
+                for src in sources:
+                    line = _line_of(src.node, p.path.split("."))
+                    if line is not None:
+                        p.file, p.line = str(src.path), line
+                        break
+        raise ScenarioError(problems)
+    return sc
+
+
+def load_scenario(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> Scenario:
+    """Load, merge (`extends`), override (`PATH=VALUE` strings) and validate a scenario file."""
+    data, sources = _load_chain(Path(path))
+    for text in overrides:
+        key, value = parse_assignment(text)
+        try:
+            set_path(data, key, value)
+        except KeyError as exc:
+            raise ScenarioError([Problem(key, f"--set {text!r}: {exc.args[0]}", "--set")]) from None
+    return validate(data, sources)
+
+
+def with_run(sc: Scenario, **changes: Any) -> Scenario:
+    """The scenario with run settings (seed, scale, months) replaced; values are validated.
+
+    Unlike `--set run.months=...`, a shorter run here keeps the timeline valid: events after
+    the new end are simply not reached.
+    """
+    changes = {k: v for k, v in changes.items() if v is not None}
+    if not changes:
+        return sc
+    try:
+        run = Run.model_validate({**sc.run.model_dump(), **changes})
+    except ValidationError as exc:
+        raise ScenarioError(_problems_from(exc, [], prefix="run.")) from None
+    return sc.model_copy(update={"run": run})
+
+
+def to_yaml(sc: Scenario) -> str:
+    """The fully resolved scenario as YAML (every default and inherited value written out)."""
+    return yaml.safe_dump(sc.model_dump(mode="json", exclude_none=True), sort_keys=False, allow_unicode=True)
+
+
+__all__ = [
+    "CATEGORIES",
+    "Epoch",
+    "Problem",
+    "ScenarioError",
+    "apply_event",
+    "epochs",
+    "load_scenario",
+    "set_path",
+    "to_yaml",
+    "validate",
+    "with_run",
+]
