@@ -17,8 +17,8 @@ from . import rules
 from .metrics import Recorder
 from .policy import Policy
 from .population import draw_population
-from .schema import CATEGORIES, Scenario, month_name, month_number
 from .scenario import epochs
+from .schema import CATEGORIES, Scenario, month_name, month_number
 from .state import Status
 from .streams import Streams
 
@@ -65,6 +65,7 @@ class DiasporaModel(mesa.Model):
     Args:
         config: a validated scenario (see :func:`diaspora_sim.scenario.load_scenario`).
         rng: seed of every random stream; defaults to ``config.run.seed``.
+
     """
 
     def __init__(self, config: Scenario, rng: int | None = None) -> None:
@@ -109,7 +110,8 @@ class DiasporaModel(mesa.Model):
 
     def step(self) -> None:
         """Simulate one month: events, outflow, resources, documents and status, integration,
-        pressure, Russia, decisions; then record the metrics and the peers' signals."""
+        pressure, Russia, decisions; then record the metrics and the peers' signals.
+        """
         if self.month >= self.months:
             self.running = False
             return
@@ -172,7 +174,8 @@ class DiasporaModel(mesa.Model):
 
     def release(self) -> None:
         """Free the model's agents and Mesa's per-model bookkeeping (Mesa 3.3 keeps every model
-        alive through ``Agent._ids``); call it in long batch processes."""
+        alive through ``Agent._ids``); call it in long batch processes.
+        """
         ids = getattr(mesa.Agent, "_ids", None)
         if ids is not None:
             ids.pop(self, None)

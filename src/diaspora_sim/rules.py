@@ -167,7 +167,7 @@ def resources(s: State, st: Step) -> None:
     """
     p, n = st.policy, st.n
     rows = _abroad(s, st)
-    j, c = s.location[rows], s.category[rows]
+    j = s.location[rows]
     income = monthly_income(s, st, rows)
     reach = p.russian_transfers[j]
     s.cash[rows] += np.where(reach, s.ru_savings[rows], 0.0) + income - p.cost[j]

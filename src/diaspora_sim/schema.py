@@ -56,7 +56,6 @@ def _by_category(name: str, value_type: Any, what: str) -> type[BaseModel]:
     In a file it may be written as one number (the same for every category) or as a mapping
     with a ``default`` and the categories that differ from it.
     """
-
     fields: dict[str, Any] = {
         "default": (value_type | None, Field(None, description=f"{what} for categories not listed.")),
     }
@@ -402,7 +401,7 @@ class Pressure(Strict):
         0.0, description="Share of those detained who are handed to Russia (the rest must leave the host)."
     )
     deportation_rate: Probability = Field(
-        0.1, description="Monthly probability that a person without legal status is deported to Russia."
+        0.02, description="Monthly probability that a person without legal status is deported to Russia."
     )
     hostility_base: Probability = Field(0.1, description="Social hostility toward Russians with no enclave, 0-1.")
     enclave_threshold_pct: NonNegative = Field(
@@ -453,11 +452,11 @@ class Host(Strict):
     attractiveness: float = Field(
         0.0, description="Base utility of living here (familiarity, climate, flights), logit units."
     )
-    entry: Entry
-    stay: Stay
-    economy: Economy
-    pressure: Pressure
-    support: Support = Field(default_factory=Support)
+    entry: Entry = Field(description="Entry rules: visa-free or visa, documents accepted, visa routes.")
+    stay: Stay = Field(description="Length of stay and the paths to residence permits.")
+    economy: Economy = Field(description="Cost of living, wages, jobs and banking.")
+    pressure: Pressure = Field(description="Hostility, harassment, detention and deportation.")
+    support: Support = Field(default_factory=Support, description="Programmes that help exiles settle.")
 
 
 class Russia(Strict):
@@ -541,7 +540,7 @@ class Behaviour(Strict):
         0.5, description="Utility of a savings buffer: per log(1 + months of costs covered by cash)."
     )
     beta_legal: float = Field(1.0, description="Utility of a secure legal status (0 none - 1 permanent).")
-    beta_risk: float = Field(20.0, description="Disutility per unit of monthly risk of persecution or detention.")
+    beta_risk: float = Field(100.0, description="Disutility per unit of monthly risk of persecution or detention.")
     beta_hostility: float = Field(1.0, description="Disutility of social hostility at 1.")
     beta_diaspora: float = Field(0.2, description="Utility per log(1 + thousands of compatriots) in a host.")
     beta_integration: float = Field(2.0, description="Utility of staying per unit of integration.")
@@ -602,12 +601,12 @@ class Scenario(Strict):
 
     title: str = Field("", description="Short title shown in outputs.")
     description: str = Field("", description="The scenario's policy story.")
-    run: Run = Field(default_factory=Run)
-    population: Population
+    run: Run = Field(default_factory=Run, description="Time span, scale and seed.")
+    population: Population = Field(description="Outflow waves and attribute distributions.")
     hosts: dict[str, Host] = Field(min_length=1, description="Host countries keyed by a short code (ISO 3166).")
-    russia: Russia
-    behaviour: Behaviour = Field(default_factory=Behaviour)
-    integration: Integration = Field(default_factory=Integration)
+    russia: Russia = Field(description="The origin country: risks, pulls and documents.")
+    behaviour: Behaviour = Field(default_factory=Behaviour, description="Parameters of the stay / move / return choice.")
+    integration: Integration = Field(default_factory=Integration, description="Parameters of integration and language growth.")
     timeline: list[Event] = Field(default_factory=list, description="Dated policy changes.")
 
     @field_validator("hosts")
