@@ -20,9 +20,14 @@ def _run(args: argparse.Namespace) -> int:
     from .schema import CATEGORIES
 
     sc = load_scenario(args.scenario, args.set)
-    sc = with_run(sc, seed=args.seed, scale=args.scale, months=args.months)
+    # A longer run extends the scenario; a shorter one stops early, so the resolved scenario
+    # keeps its full timeline and re-running it reproduces these months.
+    if args.months is not None and args.months < 1:
+        with_run(sc, months=args.months)  # raises the validation error
+    longer = args.months if args.months is not None and args.months > sc.run.months else None
+    sc = with_run(sc, seed=args.seed, scale=args.scale, months=longer)
     out = Path(args.out) if args.out else Path("runs") / f"{Path(args.scenario).stem}-seed{sc.run.seed}"
-    model = DiasporaModel(sc)
+    model = DiasporaModel(sc, months=args.months if longer is None else None)
     try:
         # The bar appears only for runs that last more than two seconds.
         with tqdm(total=model.months, unit="month", delay=2, disable=args.quiet, file=sys.stderr) as bar:
@@ -99,7 +104,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("scenario", help="scenario YAML file")
     run.add_argument("--seed", type=int, help="seed of every random stream (default: the file's run.seed)")
     run.add_argument("--scale", type=float, help="persons per agent; 1 simulates every person")
-    run.add_argument("--months", type=int, help="number of months to simulate")
+    run.add_argument("--months", type=int,
+                     help="months to simulate (fewer than run.months stops early; more extends the run)")
     run.add_argument("--out", help="run folder to write (default: runs/<scenario>-seed<N>)")
     run.add_argument("--set", action="append", default=[], metavar="PATH=VALUE",
                      help="override a scenario field, e.g. hosts.DE.entry.humanitarian_visa=true")

@@ -29,9 +29,9 @@ STOCKS = (
     "persecuted",
     "mobilized",
 )
-RATES = ("return_rate", "integration_rate", "integrated_share", "ever_left", "under_pressure",
-         "it_specialists_in_russia")
-METRICS = STOCKS + FLOWS + RATES
+TOTALS = ("ever_left", "it_specialists_in_russia")  # persons, host ALL only
+RATES = ("return_rate", "integration_rate", "integrated_share")
+METRICS = STOCKS + FLOWS + TOTALS + RATES
 
 
 class Recorder:
@@ -86,8 +86,6 @@ class Recorder:
         for name in FLOWS:
             cells = st.flows[name].reshape(H + 2, C)[: H + 1] * self.scale
             self._store(name, month, cells)
-        pressured = st.flows["harassed"] + st.flows["detained"]
-        self._store("under_pressure", month, pressured.reshape(H + 2, C)[: H + 1] * self.scale)
 
         d = {k: v[month] for k, v in self.data.items()}
         ever = np.bincount(cat[s.left[rows]], minlength=C) * self.scale

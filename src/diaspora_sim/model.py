@@ -65,10 +65,12 @@ class DiasporaModel(mesa.Model):
     Args:
         config: a validated scenario (see :func:`diaspora_sim.scenario.load_scenario`).
         rng: seed of every random stream; defaults to ``config.run.seed``.
+        months: stop after this many months (at most ``config.run.months``); the first months
+            of a shortened run equal those of the full run.
 
     """
 
-    def __init__(self, config: Scenario, rng: int | None = None) -> None:
+    def __init__(self, config: Scenario, rng: int | None = None, months: int | None = None) -> None:
         seed = config.run.seed if rng is None else int(rng)
         super().__init__(rng=seed)
         started = time.perf_counter()
@@ -78,7 +80,9 @@ class DiasporaModel(mesa.Model):
         self.host_codes = config.host_codes
         self.n_hosts = len(self.host_codes)
         self.location_names = [*self.host_codes, "RU", "not_left"]
-        self.months = config.run.months
+        if months is not None and not 1 <= months <= config.run.months:
+            raise ValueError(f"months must be between 1 and run.months ({config.run.months}), got {months}")
+        self.months = config.run.months if months is None else months
         self.start = month_number(config.run.start)
         self.month = 0
         self.epochs = epochs(config)
@@ -138,7 +142,8 @@ class DiasporaModel(mesa.Model):
         rules.russia(s, st)
         rules.decisions(s, st)
         self.recorder.record(t, s, st)
-        self.peer_return, self.peer_permit = rules.peer_rates(st, np.maximum(stock_hc, 0))
+        # peers' rates are shares of agents: stocks are in persons, flows in agents
+        self.peer_return, self.peer_permit = rules.peer_rates(st, stock_hc / self.config.run.scale)
         self.month += 1
         self.running = self.month < self.months
         self.timings["steps_s"] += time.perf_counter() - started

@@ -109,6 +109,7 @@ def manifest(model: DiasporaModel, source: str, overrides: list[str], timings: d
         "scale": model.config.run.scale,
         "start": model.config.run.start,
         "months": model.month,
+        "scenario_months": model.config.run.months,
         "agents": len(model.state.category),
         "agent_steps": model.agent_steps,
         "events_applied": [{"date": d, "name": n} for d, n in model.events_applied],

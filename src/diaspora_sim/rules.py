@@ -45,12 +45,13 @@ FLOWS = (
     "asylum_granted",  # positive asylum decisions
     "visa_runs",  # visa-free stays renewed by leaving and re-entering
     "passports_expired",  # foreign passports expired and not renewed
+    "under_pressure",  # persons harassed or detained (each counted once)
     "harassed",  # persons harassed (social hostility)
     "detained",  # persons detained at Russia's request
     "extradited",  # persons handed to Russia
     "deported",  # persons without status deported to Russia
-    "persecuted",  # returnees newly persecuted in Russia
-    "mobilized",  # returnees called up
+    "newly_persecuted",  # returnees newly persecuted in Russia
+    "newly_mobilized",  # returnees called up
 )
 
 
@@ -197,8 +198,9 @@ def resources(s: State, st: Step) -> None:
 def documents(s: State, st: Step) -> None:
     """Foreign passports expire; consulates renew them with a probability that falls with engagement.
 
-    In Russia renewal is certain. Legal residents of a host that issues Nansen-style travel
-    documents get one when their passport is no longer valid.
+    In Russia renewal is certain, and a returnee without a valid passport gets a new one. Legal
+    residents of a host that issues Nansen-style travel documents get one when their passport
+    is no longer valid.
     """
     n, ru = st.n, st.RU
     due = np.flatnonzero(s.passport_valid[:n] & (s.passport_expiry[:n] <= st.t) & s.left[:n])
@@ -210,6 +212,10 @@ def documents(s: State, st: Step) -> None:
     lost = due[~renewed]
     s.passport_valid[lost] = False
     st.count("passports_expired", s.location[lost], s.category[lost])
+
+    home = np.flatnonzero((s.location[:n] == ru) & ~s.passport_valid[:n])  # new passport at home
+    s.passport_valid[home] = True
+    s.passport_expiry[home] = st.t + PASSPORT_RENEWAL_MONTHS
 
     rows = _abroad(s, st)
     issue = ~s.passport_valid[rows] & st.policy.travel_document[s.location[rows]] & RESIDENT[s.status[rows]]
@@ -275,7 +281,7 @@ def legal_status(s: State, st: Step) -> None:
     cash = s.cash[rows]
     company = np.where(p.relocation[j] & ((c == IT) | (c == BUSINESS)), 2.0, 1.0) * p.company_permit[j, c]
     p_none = (
-        (1.0 - p.work_permit[j, c] * s.employed[rows])
+        (1.0 - p.work_permit[j, c] * np.where(s.employed[rows], 1.0, job_chance(s, st, rows, j)))
         * (1.0 - np.minimum(company, 1.0) * (cash >= p.company_capital[j]))
         * (1.0 - p.property_permit[j, c] * (cash >= p.property_price[j]))
         * (1.0 - p.family_permit[j, c])
@@ -353,7 +359,7 @@ def pressure(s: State, st: Step) -> None:
     deported = ~detained & (s.status[rows] == Status.IRREGULAR) & (st.u("deportation")[rows] < p.deportation[j])
     st.harassed[rows[harassed]] = True
     st.expelled[rows[detained & ~extradited]] = True
-    for name, mask in (("harassed", harassed), ("detained", detained),
+    for name, mask in (("under_pressure", harassed | detained), ("harassed", harassed), ("detained", detained),
                        ("extradited", extradited), ("deported", deported)):
         st.count(name, j[mask], c[mask])
     s.persecuted[rows[extradited]] = True
@@ -386,11 +392,11 @@ def russia(s: State, st: Step) -> None:
         st.u("repression")[rows] < r.repression_base + r.repression_engagement * s.engagement[rows]
     )
     s.persecuted[rows[new_pers]] = True
-    st.count("persecuted", loc[new_pers], c[new_pers])
+    st.count("newly_persecuted", loc[new_pers], c[new_pers])
     exposed = draft_age(s, st, rows) & r.mobilization
     called = exposed & ~s.mobilized[rows] & (st.u("draft")[rows] < r.draft_risk)
     s.mobilized[rows[called]] = True
-    st.count("mobilized", loc[called], c[called])
+    st.count("newly_mobilized", loc[called], c[called])
     free = ~s.persecuted[rows] & ~s.mobilized[rows]
     p_leave = r.reemigration_rate + r.mobilization_flight * exposed
     leaving = rows[free & (st.u("reemigration")[rows] < p_leave)]
@@ -403,34 +409,29 @@ def russia(s: State, st: Step) -> None:
 # --------------------------------------------------------------------------------------------
 
 
-def entry_routes(s: State, st: Step, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Probability and kind of the best legal entry route to every host, per emigrant (n x H).
+def entry_routes(s: State, st: Step, rows: np.ndarray, luck: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Which hosts each emigrant can enter this month, and by which route (both n x H).
 
     Visa-free entry needs a valid passport (or the internal passport where it suffices, or a
-    travel document where accepted); visas need a passport or travel document and are barred
-    by an entry ban, except humanitarian visas, whose approval scales with engagement.
+    travel document where accepted); visas need a passport or travel document. An entry ban
+    bars every route but the humanitarian visa, whose approval scales with engagement. A route
+    is approved when the person's 'visa luck' uniform is below its approval probability; of
+    the approved routes the person takes the most secure (IT-talent or humanitarian visa, then
+    visa-free stay, then an ordinary visa).
     """
     p = st.policy
     c = s.category[rows]
     passport = s.passport_valid[rows][:, None]
     td = s.travel_doc[rows][:, None]
-    free = (
-        (passport & p.visa_free[None, :] & ~p.entry_ban[None, :])
-        | p.internal_ok[None, :]
-        | (td & p.accepts_td[None, :])
-    )
-    can_apply = passport | td
     open_ = ~p.entry_ban[None, :]
-    routes = np.stack(
-        [
-            np.where(free, 1.0, 0.0),
-            np.where(can_apply & open_, p.visa_approval[:, c].T, 0.0),
-            np.where(can_apply, p.humanitarian_approval[:, c].T * s.engagement[rows][:, None], 0.0),
-            np.where(can_apply & open_ & (c == IT)[:, None], p.it_approval[None, :], 0.0),
-        ]
-    )
-    kind = routes.argmax(axis=0)
-    return routes.max(axis=0), kind
+    can_apply = passport | td
+    u = luck[:, None]
+    free = ((passport & p.visa_free[None, :]) | p.internal_ok[None, :] | (td & p.accepts_td[None, :])) & open_
+    visa = can_apply & open_ & (u < p.visa_approval[:, c].T)
+    humanitarian = can_apply & (u < p.humanitarian_approval[:, c].T * s.engagement[rows][:, None])
+    it_visa = can_apply & open_ & (c == IT)[:, None] & (u < p.it_approval[None, :])
+    kind = np.select([it_visa, humanitarian, free], [ROUTE_IT, ROUTE_HUMANITARIAN, ROUTE_FREE], ROUTE_VISA)
+    return free | visa | humanitarian | it_visa, kind
 
 
 def host_utility(s: State, st: Step, rows: np.ndarray) -> np.ndarray:
@@ -492,7 +493,7 @@ def choose(utility: np.ndarray, feasible: np.ndarray, u: np.ndarray) -> np.ndarr
     none = ~np.isfinite(top[:, 0])
     w = np.exp(v - np.where(np.isfinite(top), top, 0.0))
     cum = np.cumsum(w, axis=1)
-    pick = (cum < (u * cum[:, -1])[:, None]).sum(axis=1)
+    pick = (cum <= (u * cum[:, -1])[:, None]).sum(axis=1)  # first option whose cumulative share exceeds u
     pick = np.minimum(pick, utility.shape[1] - 1)
     return np.where(none, -1, pick)
 
@@ -518,8 +519,7 @@ def decide(
     p, b, H = st.policy, st.behaviour, st.n_hosts
     loc = s.location[rows]
     abroad = loc < H
-    prob, kind = entry_routes(s, st, rows)
-    approved = st.u("visa_luck")[rows][:, None] < prob
+    approved, kind = entry_routes(s, st, rows, st.u("visa_luck")[rows])
     feasible = approved & (s.cash[rows][:, None] >= p.travel_cost[None, :])
     util = np.empty((len(rows), H + 1))
     util[:, :H] = host_utility(s, st, rows) - b.move_cost
@@ -579,7 +579,8 @@ def move_to_host(s: State, st: Step, rows: np.ndarray, dest: np.ndarray, route: 
     s.status[rows] = status
     s.stay_left[rows] = np.select(
         [route == ROUTE_FREE, route == ROUTE_VISA],
-        [np.maximum(p.visa_free_months[dest], 3), p.visa_months[dest]],
+        # entry on an internal passport or travel document where no visa-free stay is set: 3 months
+        [np.where(p.visa_free_months[dest] > 0, p.visa_free_months[dest], 3), p.visa_months[dest]],
         p.permit_months[dest],
     )
 

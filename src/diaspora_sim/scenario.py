@@ -9,9 +9,10 @@ the parser can give it, the field path, what was expected and what was found.
 from __future__ import annotations
 
 import copy
+import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args, get_origin
 
 import yaml
 from pydantic import ValidationError
@@ -60,19 +61,37 @@ class _Source:
     node: yaml.Node | None
 
 
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """The safe loader (libyaml when available), refusing duplicate keys."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r} (first on line {seen[key]})", key_node.start_mark
+                )
+            seen[key] = key_node.start_mark.line + 1
+        return super().construct_mapping(node, deep=deep)
+
+
 def _parse(path: Path) -> _Source:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ScenarioError([Problem("", f"cannot read file: {exc.strerror}", str(path))]) from None
+    loader = _Loader(text)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         reason = getattr(exc, "problem", None) or str(exc)
         raise ScenarioError([Problem("", f"malformed YAML: {reason}", str(path), line)]) from None
+    finally:
+        loader.dispose()
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -82,9 +101,9 @@ def _parse(path: Path) -> _Source:
     return _Source(path, data, node)
 
 
-def _line_of(node: yaml.Node | None, parts: list[str]) -> int | None:
-    """Line (1-based) of the deepest node along `parts` that exists in the tree."""
-    line = None
+def _match(node: yaml.Node | None, parts: list[str]) -> tuple[int | None, int]:
+    """Line (1-based) of the deepest node along `parts` in the tree, and how many parts matched."""
+    line, depth = None, 0
     for part in parts:
         if isinstance(node, yaml.MappingNode):
             for key, value in node.value:
@@ -92,13 +111,29 @@ def _line_of(node: yaml.Node | None, parts: list[str]) -> int | None:
                     line, node = key.start_mark.line + 1, value
                     break
             else:
-                return line
+                return line, depth
         elif isinstance(node, yaml.SequenceNode) and part.isdigit() and int(part) < len(node.value):
             node = node.value[int(part)]
             line = node.start_mark.line + 1
         else:
-            return line
-    return line
+            return line, depth
+        depth += 1
+    return line, depth
+
+
+def _line_of(node: yaml.Node | None, parts: list[str]) -> int | None:
+    """Line (1-based) of the deepest node along `parts` that exists in the tree."""
+    return _match(node, parts)[0]
+
+
+def _locate(sources: list[_Source], parts: list[str]) -> tuple[str, int | None]:
+    """The file and line that define `parts` most precisely (the most derived file on ties)."""
+    best: tuple[str, int | None, int] = (str(sources[0].path) if sources else "", None, 0)
+    for src in sources:
+        line, depth = _match(src.node, parts)
+        if line is not None and depth > best[2]:
+            best = (str(src.path), line, depth)
+    return best[0], best[1]
 
 
 def _merge(base: Any, over: Any) -> Any:
@@ -130,6 +165,11 @@ def _load_chain(path: Path, seen: tuple[Path, ...] = ()) -> tuple[dict[str, Any]
             [Problem("extends", f"expected a file name, found {parent!r}", str(path), _line_of(src.node, ["extends"]))]
         )
     parent_path = path.parent / parent
+    if parent_path.resolve() in (*seen, path):
+        cycle = " -> ".join(str(p) for p in (*seen, path, parent_path.resolve()))
+        raise ScenarioError(
+            [Problem("extends", f"cycle in extends: {cycle}", str(path), _line_of(src.node, ["extends"]))]
+        )
     if not parent_path.exists():
         raise ScenarioError(
             [Problem("extends", f"base scenario {parent_path} does not exist", str(path), _line_of(src.node, ["extends"]))]
@@ -196,7 +236,29 @@ def _loc(loc: tuple[Any, ...]) -> list[str]:
     return [str(p) for p in loc if not (isinstance(p, str) and ("[" in p or p.startswith("function-")))]
 
 
-def _problems_from(exc: ValidationError, sources: list[_Source], prefix: str = "") -> list[Problem]:
+def _fields_at(parts: list[str]) -> list[str]:
+    """Field names of the schema class found at the dotted path `parts` (empty if none)."""
+    model: Any = Scenario
+    for part in parts:
+        fields = getattr(model, "model_fields", None)
+        if fields is not None:
+            if part not in fields:
+                return []
+            model = fields[part].annotation
+        elif get_origin(model) in (dict, list):
+            model = get_args(model)[-1]
+        else:
+            return []
+        while get_origin(model) is not None and get_origin(model) not in (dict, list):
+            model = next((a for a in get_args(model) if a is not type(None)), None)
+    if get_origin(model) in (dict, list):
+        return []
+    return list(getattr(model, "model_fields", {}))
+
+
+def _problems_from(
+    exc: ValidationError, sources: list[_Source], prefix: str = "", overrides: dict[str, str] | None = None
+) -> list[Problem]:
     problems = []
     for err in exc.errors(include_url=False):
         parts = _loc(err["loc"])
@@ -205,16 +267,22 @@ def _problems_from(exc: ValidationError, sources: list[_Source], prefix: str = "
         message = err["msg"]
         if err["type"] == "missing":
             message = "required field is missing"
-        elif err["type"] != "extra_forbidden" and not isinstance(found, dict | list):
-            message += f" (found {found!r})"
         elif err["type"] == "extra_forbidden":
-            message = "unknown field (not in the schema; check the spelling)"
-        file, line = (str(sources[0].path) if sources else ""), None
-        for src in sources:
-            line = _line_of(src.node, parts)
-            if line is not None and len(parts) > 0:
-                file = str(src.path)
-                break
+            valid = [f for f in _fields_at(parts[:-1]) if f != "default"]
+            close = difflib.get_close_matches(parts[-1], valid, n=1)
+            message = "unknown field" + (f"; did you mean {close[0]!r}?" if close else "")
+            if valid:
+                message += f" (expected one of: {', '.join(valid)})"
+        elif not isinstance(found, dict | list):
+            message += f" (found {found!r})"
+        setter = next((k for k in (overrides or {}) if path == k or path.startswith(k + ".")
+                       or k.startswith(path + ".")), None)
+        if setter is not None:
+            problems.append(Problem(prefix + path, f"{message} [from --set {overrides[setter]!r}]", "--set"))
+            continue
+        # a missing field is reported where its parent is written (a replaced list hides the base's)
+        where = parts[:-1] if err["type"] == "missing" else parts
+        file, line = _locate(sources, where) if where else ((str(sources[0].path) if sources else ""), None)
         problems.append(Problem(prefix + path, message, file, line))
     return problems
 
@@ -315,13 +383,19 @@ def epochs(sc: Scenario) -> list[Epoch]:
     return result
 
 
-def validate(data: dict[str, Any], sources: list[_Source] | None = None) -> Scenario:
-    """A Scenario from raw data, with every schema, cross-field and timeline problem reported."""
+def validate(
+    data: dict[str, Any], sources: list[_Source] | None = None, overrides: dict[str, str] | None = None
+) -> Scenario:
+    """A Scenario from raw data, with every schema, cross-field and timeline problem reported.
+
+    `overrides` maps the dotted paths set on the command line to their `PATH=VALUE` text, so
+    that problems they cause are attributed to them rather than to a file.
+    """
     sources = sources or []
     try:
         sc = Scenario.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError(_problems_from(exc, sources)) from None
+        raise ScenarioError(_problems_from(exc, sources, overrides=overrides)) from None
     problems = _check_semantics(sc)
     if not problems:
         try:
@@ -331,12 +405,7 @@ def validate(data: dict[str, Any], sources: list[_Source] | None = None) -> Scen
     if problems:
         for p in problems:
             if not p.file and sources:
-                p.file = str(sources[0].path)
-                for src in sources:
-                    line = _line_of(src.node, p.path.split("."))
-                    if line is not None:
-                        p.file, p.line = str(src.path), line
-                        break
+                p.file, p.line = _locate(sources, p.path.split("."))
         raise ScenarioError(problems)
     return sc
 
@@ -344,13 +413,15 @@ def validate(data: dict[str, Any], sources: list[_Source] | None = None) -> Scen
 def load_scenario(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> Scenario:
     """Load, merge (`extends`), override (`PATH=VALUE` strings) and validate a scenario file."""
     data, sources = _load_chain(Path(path))
+    applied: dict[str, str] = {}
     for text in overrides:
         key, value = parse_assignment(text)
         try:
             set_path(data, key, value)
         except KeyError as exc:
             raise ScenarioError([Problem(key, f"--set {text!r}: {exc.args[0]}", "--set")]) from None
-    return validate(data, sources)
+        applied[key] = text
+    return validate(data, sources, applied)
 
 
 def with_run(sc: Scenario, **changes: Any) -> Scenario:

@@ -42,7 +42,7 @@ def month_name(number: int) -> str:
 class Strict(BaseModel):
     """Base of every schema class: unknown keys are errors, values are re-checked on assignment."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, validate_default=True)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, validate_default=True, allow_inf_nan=False)
 
 
 # --------------------------------------------------------------------------------------------
