@@ -63,7 +63,8 @@ def run_figures(table: pa.Table, folder: Path, title: str = "") -> list[Path]:
     if rest:
         stacked["other hosts"] = wide[rest].sum(axis=1)
     fig, ax = plt.subplots(figsize=(12, 5))
-    ax.stackplot(stacked.index, stacked.T.values / 1000, labels=stacked.columns, alpha=0.85)
+    colors = plt.get_cmap("tab20").colors[: len(stacked.columns)]  # distinct colours for up to 20 bands
+    ax.stackplot(stacked.index, stacked.T.values / 1000, labels=stacked.columns, colors=colors, alpha=0.85)
     if "RU" in wide:
         ax.plot(wide.index, wide["RU"] / 1000, color="black", ls="--", lw=2, label="back in Russia")
     ax.set_ylabel("thousand persons")
