@@ -129,7 +129,6 @@ class DiasporaModel(mesa.Model):
             t=t, n=n, policy=self.policy, russia=self.russia, behaviour=self.behaviour,
             integration=self.integration_params, streams=self.streams, n_hosts=H,
             stock=stock_hc.sum(axis=1), peer_return=self.peer_return, peer_permit=self.peer_permit,
-            scale=self.config.run.scale,
         )
         self.agent_steps += int(np.count_nonzero(s.location[:n] <= H))
         for row in rules.outflow(s, st):

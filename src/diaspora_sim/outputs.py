@@ -33,7 +33,7 @@ SUMMARY_RATES = ("return_rate", "integration_rate")
 def timeseries_table(model: DiasporaModel) -> pa.Table:
     """The model's metrics in tidy form: date, host, category, metric, value (NaN cells left out)."""
     rec = model.recorder
-    months, n_loc, n_cat = rec.data["stock"].shape
+    _, n_loc, n_cat = rec.data["stock"].shape
     months = model.month  # only the months simulated
     hosts = np.array([*model.host_codes, "RU", "ALL"])
     cats = np.array([*CATEGORIES, "ALL"])

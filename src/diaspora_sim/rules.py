@@ -70,7 +70,6 @@ class Step:
     stock: np.ndarray  # persons per host at the start of the month (H)
     peer_return: np.ndarray  # last month's return rate per host and category (H x C)
     peer_permit: np.ndarray  # last month's permit grant rate per host and category (H x C)
-    scale: float = 1.0
     hostility: np.ndarray = field(init=False)
     forced: np.ndarray = field(init=False)  # must decide this month (status or money ran out)
     expelled: np.ndarray = field(init=False)  # must leave the current host
