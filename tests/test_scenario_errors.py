@@ -577,6 +577,37 @@ def test_problem_in_base_file_points_at_base_file_when_child_shares_a_prefix(tmp
     assert "start: 2023-07" in BASELINE.read_text(encoding="utf-8").splitlines()[p.line - 1]
 
 
+def test_timeline_append_adds_events_after_the_inherited_timeline(tmp_path: Path) -> None:
+    base = load_scenario(BASELINE)
+    path = child(tmp_path, """
+        timeline_append:
+          - {date: 2022-09, name: added, hosts: [DE], set: {entry.visa_approval: 0.5}}
+        """)
+    sc = load_scenario(path)
+    assert [e.name for e in sc.timeline] == [*(e.name for e in base.timeline), "added"]
+
+
+def test_timeline_append_problem_points_at_the_child_line(tmp_path: Path) -> None:
+    path = child(tmp_path, """
+        timeline_append:
+          - date: 2022-09
+            name: bad host
+            hosts: [XX]  # <-
+            set: {entry.visa_approval: 0.5}
+        """)
+    n = len(load_scenario(BASELINE).timeline)
+    p = problem_at(load_error(path), f"timeline.{n}.hosts.0")
+    assert (Path(p.file), p.line) == (path, marked_line(path))
+    assert "unknown host 'XX'" in p.message
+
+
+def test_timeline_append_must_be_a_list(tmp_path: Path) -> None:
+    path = child(tmp_path, "timeline_append: {date: 2022-09}\n")
+    p = problem_at(load_error(path), "timeline_append")
+    assert "expected a list of events, found dict" in p.message
+    assert (Path(p.file), p.line) == (path, 2)
+
+
 # --------------------------------------------------------------------------------------------
 # Malformed files
 # --------------------------------------------------------------------------------------------

@@ -74,9 +74,9 @@ def _schema(args: argparse.Namespace) -> int:
 
         print(parameters_markdown())
     else:
-        from .schema import Scenario
+        from .scenario import json_schema
 
-        print(json.dumps(Scenario.model_json_schema(), indent=2))
+        print(json.dumps(json_schema(), indent=2))
     return 0
 
 

@@ -2,7 +2,8 @@
 
 A scenario file is plain YAML read with ``yaml.SafeLoader`` (no tags that build Python objects,
 so a file can never execute code). ``extends: base.yaml`` deep-merges the file over its base;
-mappings merge key by key, everything else is replaced. Errors name the file, the line where
+mappings merge key by key, everything else is replaced, except that the events listed under
+``timeline_append`` are added after the inherited timeline. Errors name the file, the line where
 the parser can give it, the field path, what was expected and what was found.
 """
 
@@ -59,6 +60,7 @@ class _Source:
     path: Path
     data: dict[str, Any]
     node: yaml.Node | None
+    timeline_offset: int | None = None  # merged timeline index of this file's first `timeline_append` event
 
 
 class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
@@ -130,7 +132,12 @@ def _locate(sources: list[_Source], parts: list[str]) -> tuple[str, int | None]:
     """The file and line that define `parts` most precisely (the most derived file on ties)."""
     best: tuple[str, int | None, int] = (str(sources[0].path) if sources else "", None, 0)
     for src in sources:
-        line, depth = _match(src.node, parts)
+        here = parts
+        if src.timeline_offset is not None and parts[:1] == ["timeline"] and len(parts) > 1 and parts[1].isdigit():
+            index = int(parts[1]) - src.timeline_offset
+            if index >= 0:
+                here = ["timeline_append", str(index), *parts[2:]]
+        line, depth = _match(src.node, here)
         if line is not None and depth > best[2]:
             best = (str(src.path), line, depth)
     return best[0], best[1]
@@ -158,8 +165,14 @@ def _load_chain(path: Path, seen: tuple[Path, ...] = ()) -> tuple[dict[str, Any]
     src = _parse(path)
     data = dict(src.data)
     parent = data.pop("extends", None)
+    appended = data.pop("timeline_append", None)
+    if appended is not None and not isinstance(appended, list):
+        raise ScenarioError([Problem(
+            "timeline_append", f"expected a list of events, found {type(appended).__name__}", str(path),
+            _line_of(src.node, ["timeline_append"]),
+        )])
     if parent is None:
-        return data, [src]
+        return _append_timeline(data, appended, src), [src]
     if not isinstance(parent, str):
         raise ScenarioError(
             [Problem("extends", f"expected a file name, found {parent!r}", str(path), _line_of(src.node, ["extends"]))]
@@ -175,7 +188,18 @@ def _load_chain(path: Path, seen: tuple[Path, ...] = ()) -> tuple[dict[str, Any]
             [Problem("extends", f"base scenario {parent_path} does not exist", str(path), _line_of(src.node, ["extends"]))]
         )
     base, sources = _load_chain(parent_path, (*seen, path))
-    return _merge(base, data), [src, *sources]
+    return _append_timeline(_merge(base, data), appended, src), [src, *sources]
+
+
+def _append_timeline(data: dict[str, Any], appended: list[Any] | None, src: _Source) -> dict[str, Any]:
+    """`data` with the events of `timeline_append` after its (inherited or own) timeline."""
+    if appended is None:
+        return data
+    timeline = data.get("timeline") or []
+    if not isinstance(timeline, list):
+        return data  # the schema reports the malformed timeline
+    src.timeline_offset = len(timeline)
+    return {**data, "timeline": [*timeline, *copy.deepcopy(appended)]}
 
 
 # --------------------------------------------------------------------------------------------
@@ -440,6 +464,23 @@ def with_run(sc: Scenario, **changes: Any) -> Scenario:
     return sc.model_copy(update={"run": run})
 
 
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of a scenario file, for editors: the schema plus the loader's keys
+    `extends` and `timeline_append`. Nothing is required at the top level, since a file that
+    `extends` another may say only what differs (the loader checks the merged result).
+    """
+    doc = Scenario.model_json_schema()
+    doc.pop("required", None)
+    doc["properties"]["extends"] = {
+        "type": "string", "description": "Base scenario file (relative to this file) that this file overrides.",
+    }
+    doc["properties"]["timeline_append"] = {
+        "type": "array", "items": {"$ref": "#/$defs/Event"},
+        "description": "Events added after the inherited timeline (a `timeline` key replaces it instead).",
+    }
+    return doc
+
+
 def to_yaml(sc: Scenario) -> str:
     """The fully resolved scenario as YAML (every default and inherited value written out)."""
     return yaml.safe_dump(sc.model_dump(mode="json", exclude_none=True), sort_keys=False, allow_unicode=True)
@@ -452,6 +493,7 @@ __all__ = [
     "ScenarioError",
     "apply_event",
     "epochs",
+    "json_schema",
     "load_scenario",
     "set_path",
     "to_yaml",
