@@ -315,7 +315,7 @@ def test_resources_income_minus_cost_and_russian_savings():
             5000 + 3300 - 1000,
             600 - 500,
             100 + 700 - 500,
-            100 + 400 + 2500 + 1000 - 700,  # in Russia: savings + IT wage + rouble remote pay - cost
+            100 + 400 + 2500 - 700,  # in Russia: savings + the IT wage (more than the rouble remote pay) - cost
             100 + 400 + 900 - 700,
         ],
     )
@@ -879,7 +879,7 @@ def test_peer_rates_return_and_permit_rates():
     stock = np.zeros((H, C))
     stock[AA, IT] = 30
     stock[BB, ACADEMIC] = 0  # empty cell: denominator 1
-    ret, perm = rules.peer_rates(st, stock)
+    _, ret, perm = rules.peer_rates(st, stock, np.zeros((3, H, C)), 0.0)
     assert ret.shape == perm.shape == (H, C)
     expected_ret = np.zeros((H, C))
     expected_ret[AA, IT] = 0.1
@@ -887,6 +887,21 @@ def test_peer_rates_return_and_permit_rates():
     expected_perm[BB, ACADEMIC] = 2.0
     np.testing.assert_allclose(ret, expected_ret)
     np.testing.assert_allclose(perm, expected_perm)
+
+
+def test_peer_rates_remember_past_months():
+    # memory 0.75: counts move a quarter of the way to this month's each month.
+    st = step(tiny(), n=0)
+    st.flows["returns"].reshape(H + 2, C)[AA, IT] = 2
+    stock = np.zeros((H, C))
+    stock[AA, IT] = 10
+    past = np.zeros((3, H, C))
+    past[0, AA, IT], past[2, AA, IT] = 0.0, 20.0  # no returns lately among 20 peers
+    counts, ret, _ = rules.peer_rates(st, stock, past, 0.75)
+    assert counts[0, AA, IT] == pytest.approx(0.5)  # 0.75 * 0 + 0.25 * 2
+    assert counts[2, AA, IT] == pytest.approx(17.5)  # 0.75 * 20 + 0.25 * 10
+    assert ret[AA, IT] == pytest.approx(0.5 / 17.5)
+    assert ret[BB, IT] == 0.0
 
 
 def test_model_peer_rates_are_rates_in_consistent_units():
@@ -898,16 +913,18 @@ def test_model_peer_rates_are_rates_in_consistent_units():
     baseline = Path(__file__).resolve().parents[1] / "scenarios" / "baseline_2022.yaml"
     sc = with_run(load_scenario(baseline), scale=400, months=8)
     m = DiasporaModel(sc)
-    Hm = m.n_hosts
+    Hm, memory = m.n_hosts, m.config.behaviour.peer_memory
+    returns, peers = np.zeros((Hm, C)), np.zeros((Hm, C))  # smoothed, in persons
     checked = 0
     for t in range(8):
         m.step()
-        if t == 0:
-            continue
         rec = m.recorder.data
-        stock = rec["stock"][t - 1, :Hm, :C]
-        ok = stock > 0
-        expected = rec["returns"][t, :Hm, :C][ok] / stock[ok]  # persons / persons
+        stock = rec["stock"][t - 1, :Hm, :C] if t else np.zeros((Hm, C))
+        returns = memory * returns + (1 - memory) * rec["returns"][t, :Hm, :C]
+        peers = memory * peers + (1 - memory) * stock
+        ok = peers > 0
+        floor = max(m.config.behaviour.peer_min_persons, sc.run.scale)  # small communities count as this large
+        expected = returns[ok] / np.maximum(peers[ok], floor)  # persons / persons
         np.testing.assert_allclose(m.peer_return[ok], expected, rtol=1e-9)
         checked += int((expected > 0).sum())
     assert checked > 0

@@ -93,6 +93,7 @@ class DiasporaModel(mesa.Model):
         C = len(CATEGORIES)
         self.peer_return = np.zeros((self.n_hosts, C))
         self.peer_permit = np.zeros((self.n_hosts, C))
+        self.peer_counts = np.zeros((3, self.n_hosts, C))  # smoothed returns, permits, agents
         self.events_applied: list[tuple[str, str]] = []
         self.agent_steps = 0
         self.timings = {"construct_s": time.perf_counter() - started, "steps_s": 0.0}
@@ -142,7 +143,10 @@ class DiasporaModel(mesa.Model):
         rules.decisions(s, st)
         self.recorder.record(t, s, st)
         # peers' rates are shares of agents: stocks are in persons, flows in agents
-        self.peer_return, self.peer_permit = rules.peer_rates(st, stock_hc / self.config.run.scale)
+        scale = self.config.run.scale
+        self.peer_counts, self.peer_return, self.peer_permit = rules.peer_rates(
+            st, stock_hc / scale, self.peer_counts, self.behaviour.peer_memory, self.behaviour.peer_min_persons / scale
+        )
         self.month += 1
         self.running = self.month < self.months
         self.timings["steps_s"] += time.perf_counter() - started

@@ -30,6 +30,7 @@ class Policy:
     visa_approval: np.ndarray
     visa_months: np.ndarray
     humanitarian_approval: np.ndarray
+    work_visa_approval: np.ndarray
     it_approval: np.ndarray
     travel_cost: np.ndarray
     # stay
@@ -96,6 +97,9 @@ class Policy:
             humanitarian_approval=np.where(
                 _h(sc, lambda h: h.entry.humanitarian_visa, bool)[:, None],
                 _hc(sc, lambda h: h.entry.humanitarian_approval), 0.0),
+            work_visa_approval=np.where(
+                _h(sc, lambda h: h.entry.work_visa, bool)[:, None],
+                _hc(sc, lambda h: h.entry.work_visa_approval), 0.0),
             it_approval=_h(sc, lambda h: h.entry.it_talent_approval * h.entry.it_talent_visa),
             travel_cost=_h(sc, lambda h: h.entry.travel_cost_usd),
             visa_free_months=_h(sc, lambda h: h.stay.visa_free_months, np.int16),

@@ -25,9 +25,11 @@ C = len(CATEGORIES)
 PASSPORT_RENEWAL_MONTHS = 120  # a renewed Russian foreign passport is valid ten years
 JOB_HORIZON_MONTHS = 6  # chance of finding work within half a year, used by the choice model
 
-# Entry routes, in the order the choice model tries them.
-ROUTE_FREE, ROUTE_VISA, ROUTE_HUMANITARIAN, ROUTE_IT = 0, 1, 2, 3
-ROUTE_SECURITY = np.array([0.2, 0.3, 0.6, 0.6])
+# Entry routes. Each has the legal security it gives on arrival (the scale of LEGAL_SECURITY)
+# and whether it comes with a job (work and IT-talent visas are tied to a job offer).
+ROUTE_FREE, ROUTE_VISA, ROUTE_HUMANITARIAN, ROUTE_IT, ROUTE_WORK = 0, 1, 2, 3, 4
+ROUTE_SECURITY = np.array([0.2, 0.3, 0.6, 0.6, 0.6])
+ROUTE_JOB = np.array([False, False, False, True, True])
 
 
 FLOWS = (
@@ -128,20 +130,39 @@ def outflow(s: State, st: Step) -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 
 
+def usable_remote_share(st: Step, source: np.ndarray, hosts: np.ndarray, legal: np.ndarray | bool = True) -> np.ndarray:
+    """Share of remote income from `source` that reaches an emigrant in `hosts` (arrays broadcast).
+
+    Western pay needs a local bank account, which needs legal status; rouble pay arrives where
+    Russian cards and transfers work, and elsewhere only its workaround share.
+    """
+    p = st.policy
+    rouble = np.where(p.russian_transfers[hosts], 1.0, st.russia.transfer_workaround_share)
+    return np.where(
+        source == Income.REMOTE_WESTERN, p.bank_accounts[hosts] & legal,
+        np.where(source == Income.REMOTE_RUSSIAN, rouble, 0.0),
+    )
+
+
 def monthly_income(s: State, st: Step, rows: np.ndarray) -> np.ndarray:
     """Income this month, USD, of emigrants abroad: usable remote pay, local wage, media grants."""
     p = st.policy
     j, c = s.location[rows], s.category[rows]
-    src = s.income_source[rows]
     legal = s.status[rows] != Status.IRREGULAR
-    usable = ((src == Income.REMOTE_WESTERN) & p.bank_accounts[j] & legal) | (
-        (src == Income.REMOTE_RUSSIAN) & p.russian_transfers[j]
-    )
     return (
-        s.remote_income[rows] * usable
+        s.remote_income[rows] * usable_remote_share(st, s.income_source[rows], j, legal)
         + s.employed[rows] * p.wage[j, c]
         + (c == JOURNALIST) * p.media_grant[j]
     )
+
+
+def russian_income(s: State, st: Step, rows: np.ndarray) -> np.ndarray:
+    """Monthly income, USD, of emigrants if in Russia: the Russian wage of their category, or
+    their rouble remote job if it pays more (Western clients cannot pay into Russia).
+    """
+    wage = st.policy.ru_wage[s.category[rows]]
+    remote = np.where(s.income_source[rows] == Income.REMOTE_RUSSIAN, s.remote_income[rows], 0.0)
+    return np.maximum(wage, remote)
 
 
 def can_work(s: State, st: Step, rows: np.ndarray) -> np.ndarray:
@@ -151,12 +172,18 @@ def can_work(s: State, st: Step, rows: np.ndarray) -> np.ndarray:
 
 
 def job_chance(s: State, st: Step, rows: np.ndarray, hosts: np.ndarray) -> np.ndarray:
-    """Monthly probability of finding a local job in `hosts` (language and support programmes included)."""
+    """Monthly probability of finding a local job in `hosts` (language and support programmes included).
+
+    `hosts` holds one host per row, or a row of hosts per row (an n x H array).
+    """
     p = st.policy
     c = s.category[rows]
+    lang = s.language[rows]
+    if hosts.ndim == 2:
+        c, lang = c[:, None], lang[:, None]
     boost = np.where(p.university[hosts] & (c == ACADEMIC), 3.0, 1.0)
     boost = np.where(p.relocation[hosts] & ((c == IT) | (c == BUSINESS)), 2.0, boost)
-    return np.minimum(p.job_finding[hosts, c] * (0.5 + 0.5 * s.language[rows]) * boost, 1.0)
+    return np.minimum(p.job_finding[hosts, c] * (0.5 + 0.5 * lang) * boost, 1.0)
 
 
 def resources(s: State, st: Step) -> None:
@@ -183,9 +210,7 @@ def resources(s: State, st: Step) -> None:
     s.employed[rows] = (employed & ~lose) | find
 
     home = np.flatnonzero(s.location[:n] == st.RU)
-    cat = s.category[home]
-    income_ru = st.policy.ru_wage[cat] + s.remote_income[home] * (s.income_source[home] == Income.REMOTE_RUSSIAN)
-    s.cash[home] += s.ru_savings[home] + income_ru - st.russia.cost_of_living_usd
+    s.cash[home] += s.ru_savings[home] + russian_income(s, st, home) - st.russia.cost_of_living_usd
     s.ru_savings[home] = 0.0
 
 
@@ -224,7 +249,10 @@ def documents(s: State, st: Step) -> None:
 def legal_status(s: State, st: Step) -> None:
     """Stays run out, visa runs, permits granted, renewed, refused or revoked; asylum decided.
 
-    Whoever ends the month without legal status must decide (forced).
+    Visa runs, permit applications and renewals need an identity document the host accepts (a
+    valid passport, the internal passport where it suffices, or an accepted travel document):
+    an expired passport strands its holder. Whoever ends the month without legal status must
+    decide (forced).
     """
     p = st.policy
     rows = _abroad(s, st)
@@ -258,7 +286,7 @@ def legal_status(s: State, st: Step) -> None:
     months_res = np.where(permit, months_res + 1, months_res)
     revoked = permit & (u_main < p.revocation[j])
     expiring = permit & ~revoked & (left <= 0)
-    renewed = expiring & (u_second < p.renewal[j])
+    renewed = expiring & has_doc & (u_second < p.renewal[j])
     refused = revoked | (expiring & ~renewed)
     status[renewed] = Status.TEMPORARY
     left = np.where(renewed, p.permit_months[j], left)
@@ -285,7 +313,7 @@ def legal_status(s: State, st: Step) -> None:
         * (1.0 - p.property_permit[j, c] * (cash >= p.property_price[j]))
         * (1.0 - p.family_permit[j, c])
     )
-    new_permit = applying & (st.u("permit")[rows] < 1.0 - p_none)
+    new_permit = applying & has_doc & (st.u("permit")[rows] < 1.0 - p_none)
     status[new_permit] = Status.TEMPORARY
     left = np.where(new_permit, p.permit_months[j], left)
     months_res = np.where(new_permit, 0, months_res)
@@ -415,8 +443,8 @@ def entry_routes(s: State, st: Step, rows: np.ndarray, luck: np.ndarray) -> tupl
     travel document where accepted); visas need a passport or travel document. An entry ban
     bars every route but the humanitarian visa, whose approval scales with engagement. A route
     is approved when the person's 'visa luck' uniform is below its approval probability; of
-    the approved routes the person takes the most secure (IT-talent or humanitarian visa, then
-    visa-free stay, then an ordinary visa).
+    the approved routes the person takes the most secure (IT-talent visa, work visa,
+    humanitarian visa, then visa-free stay, then an ordinary visa).
     """
     p = st.policy
     c = s.category[rows]
@@ -428,25 +456,27 @@ def entry_routes(s: State, st: Step, rows: np.ndarray, luck: np.ndarray) -> tupl
     free = ((passport & p.visa_free[None, :]) | p.internal_ok[None, :] | (td & p.accepts_td[None, :])) & open_
     visa = can_apply & open_ & (u < p.visa_approval[:, c].T)
     humanitarian = can_apply & (u < p.humanitarian_approval[:, c].T * s.engagement[rows][:, None])
+    work = can_apply & open_ & (u < p.work_visa_approval[:, c].T)
     it_visa = can_apply & open_ & (c == IT)[:, None] & (u < p.it_approval[None, :])
-    kind = np.select([it_visa, humanitarian, free], [ROUTE_IT, ROUTE_HUMANITARIAN, ROUTE_FREE], ROUTE_VISA)
-    return free | visa | humanitarian | it_visa, kind
+    kind = np.select(
+        [it_visa, work, humanitarian, free], [ROUTE_IT, ROUTE_WORK, ROUTE_HUMANITARIAN, ROUTE_FREE], ROUTE_VISA
+    )
+    return free | visa | humanitarian | work | it_visa, kind
 
 
-def host_utility(s: State, st: Step, rows: np.ndarray) -> np.ndarray:
-    """Systematic utility of living in each host (n x H), before move costs and status quo terms."""
+def host_utility(s: State, st: Step, rows: np.ndarray, employment: np.ndarray) -> np.ndarray:
+    """Systematic utility of living in each host (n x H), before move costs and status quo terms.
+
+    `employment` (n x H) is each emigrant's expected chance of holding a local job there: 1
+    with a job, else the chance of finding one within JOB_HORIZON_MONTHS where the status
+    allows work, else 0.
+    """
     p, b = st.policy, st.behaviour
     c = s.category[rows]
-    src = s.income_source[rows][:, None]
-    usable = ((src == Income.REMOTE_WESTERN) & p.bank_accounts[None, :]) | (
-        (src == Income.REMOTE_RUSSIAN) & p.russian_transfers[None, :]
-    )
-    job = np.minimum(
-        JOB_HORIZON_MONTHS * p.job_finding[:, c].T * (0.5 + 0.5 * s.language[rows])[:, None], 1.0
-    ) * np.where(p.work_visa_free, 1.0, 0.5)[None, :]
+    hosts = np.arange(st.n_hosts)[None, :]
     income = (
-        s.remote_income[rows][:, None] * usable
-        + p.wage[:, c].T * job
+        s.remote_income[rows][:, None] * usable_remote_share(st, s.income_source[rows][:, None], hosts)
+        + p.wage[:, c].T * employment
         + (c == JOURNALIST)[:, None] * p.media_grant[None, :]
     )
     buffer = np.log1p(np.maximum(s.cash[rows], 0.0)[:, None] / p.cost[None, :])
@@ -467,13 +497,12 @@ def return_utility(s: State, st: Step, rows: np.ndarray) -> np.ndarray:
     r, b = st.russia, st.behaviour
     c = s.category[rows]
     loc = s.location[rows]
-    income = st.policy.ru_wage[c] + s.remote_income[rows] * (s.income_source[rows] == Income.REMOTE_RUSSIAN)
+    income = russian_income(s, st, rows)
     peers = np.where(loc < st.n_hosts, st.peer_return[np.minimum(loc, st.n_hosts - 1), c], 0.0)
     return (
         np.array(b.return_constant.values())[c]
         + b.beta_income * (income - r.cost_of_living_usd) / 1000.0
         + b.beta_savings * np.log1p(np.maximum(s.cash[rows], 0.0) / r.cost_of_living_usd)
-        + b.beta_legal
         - b.beta_risk * (r.repression_base + r.repression_engagement * s.engagement[rows])
         - b.beta_draft * draft_age(s, st, rows) * (1.0 if r.mobilization else r.draft_fear)
         + b.beta_family * s.family_ties[rows]
@@ -520,15 +549,22 @@ def decide(
     abroad = loc < H
     approved, kind = entry_routes(s, st, rows, st.u("visa_luck")[rows])
     feasible = approved & (s.cash[rows][:, None] >= p.travel_cost[None, :])
+    here = np.flatnonzero(abroad)
+    cur, r = loc[here], rows[here]
+
+    # Expected employment: a job comes with work and IT visas; otherwise the chance of finding
+    # one where the status allows work (where one is, the job one has or the current status).
+    job = np.minimum(JOB_HORIZON_MONTHS * job_chance(s, st, rows, np.broadcast_to(np.arange(H), (len(rows), H))), 1.0)
+    may_work = (kind == ROUTE_HUMANITARIAN) | ((kind == ROUTE_FREE) & p.work_visa_free[None, :])
+    employment = np.where(ROUTE_JOB[kind], 1.0, job * may_work)
+    employment[here, cur] = np.where(s.employed[r], 1.0, job[here, cur] * can_work(s, st, r))
+
     util = np.empty((len(rows), H + 1))
-    util[:, :H] = host_utility(s, st, rows) - b.move_cost
+    util[:, :H] = host_utility(s, st, rows, employment) - b.move_cost
     util[:, H] = return_utility(s, st, rows)
 
-    here = np.flatnonzero(abroad)
-    cur = loc[here]
     feasible[here, cur] = False
     if allow_stay:
-        r = rows[here]
         stay_u = (
             util[here, cur] + b.move_cost + b.inertia + b.beta_integration * s.integration[r]
             + b.beta_legal * LEGAL_SECURITY[s.status[r]]
@@ -566,14 +602,14 @@ def move_to_host(s: State, st: Step, rows: np.ndarray, dest: np.ndarray, route: 
     s.left[rows] = True
     s.location[rows] = dest
     s.cash[rows] -= p.travel_cost[dest]
-    s.employed[rows] = False
+    s.employed[rows] = ROUTE_JOB[route]
     s.asylum_refused[rows] = False
     s.integration[rows] = np.where(from_host, s.integration[rows] * st.integration.carry_over, 0.0)
     s.months_resident[rows] = 0
     status = np.select(
         [route == ROUTE_FREE, route == ROUTE_VISA, route == ROUTE_HUMANITARIAN],
         [Status.VISA_FREE, Status.VISA, Status.HUMANITARIAN],
-        Status.TEMPORARY,
+        Status.TEMPORARY,  # work and IT-talent visas
     )
     s.status[rows] = status
     s.stay_left[rows] = np.select(
@@ -618,14 +654,25 @@ def decisions(s: State, st: Step) -> None:
 # --------------------------------------------------------------------------------------------
 
 
-def peer_rates(st: Step, stock_hc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """This month's return rate and permit grant rate per host and category (H x C).
+def peer_rates(
+    st: Step, agents_hc: np.ndarray, smoothed: np.ndarray, memory: float, min_agents: float = 1.0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The peers' return rate and permit grant rate per host and category (H x C), as peers
+    perceive them after this month: returns, permits and peers counted over recent months.
 
-    Peers are the emigrants of the same category in the same host; next month these rates
-    enter the choice model (beta_peer_return, beta_peer_permit).
+    Peers are the emigrants of the same category in the same host. `smoothed` (3 x H x C:
+    returns, permits, agents) are last month's exponentially weighted counts; each month they
+    move a share 1 - `memory` toward this month's counts. A community smaller than
+    `min_agents` counts as that large (a handful of cases is not a trend). Returns the new
+    smoothed counts and the two rates, which enter next month's choice (beta_peer_return,
+    beta_peer_permit).
     """
     H = st.n_hosts
-    denom = np.maximum(stock_hc, 1)
-    returns = st.flows["returns"].reshape(H + 2, C)[:H]
-    permits = st.flows["permits_granted"].reshape(H + 2, C)[:H]
-    return returns / denom, permits / denom
+    now = np.stack([
+        st.flows["returns"].reshape(H + 2, C)[:H],
+        st.flows["permits_granted"].reshape(H + 2, C)[:H],
+        agents_hc,
+    ])
+    smoothed = memory * smoothed + (1.0 - memory) * now
+    denom = np.maximum(smoothed[2], max(min_agents, 1.0))
+    return smoothed, smoothed[0] / denom, smoothed[1] / denom

@@ -284,7 +284,8 @@ class Entry(Strict):
         False, description="Holders of a Nansen-style travel document may enter as if visa-free."
     )
     visa_approval: ProbByCategory = Field(
-        0.0, description="Probability a visa application is approved (tourist or work visa)."
+        0.0, description="Probability a short-stay (tourist or business) visa application is approved; "
+        "the visa allows no work."
     )
     visa_months: int = Field(3, ge=1, le=120, description="Length of stay a visa grants, months.")
     humanitarian_visa: bool = Field(
@@ -295,9 +296,19 @@ class Entry(Strict):
         description="Probability a humanitarian visa is approved for an applicant with engagement 1; "
         "scaled by engagement.",
     )
+    work_visa: bool = Field(
+        False, description="Work visas (a job offer from a local employer, e.g. an EU Blue Card) are offered; "
+        "they grant a temporary permit and the job on arrival.",
+    )
+    work_visa_approval: ProbByCategory = Field(
+        0.0,
+        description="Probability in a month that an applicant holds a job offer and gets the work visa "
+        "(the processing delay is folded into this monthly probability).",
+    )
     it_talent_visa: bool = Field(False, description="An IT-talent / tech visa is offered.")
     it_talent_approval: Probability = Field(
-        0.0, description="Probability an IT specialist's IT-talent visa is approved."
+        0.0, description="Probability an IT specialist's IT-talent visa is approved; it grants a temporary "
+        "permit and a job on arrival."
     )
     travel_cost_usd: NonNegative = Field(
         500.0, description="Cost of travelling and settling in, USD, paid on arrival."
@@ -499,6 +510,11 @@ class Russia(Strict):
         0.0, description="Extra monthly probability that a draft-age male returnee flees while mobilization is on."
     )
     return_cost_usd: NonNegative = Field(300.0, description="Cost of travelling back to Russia, USD.")
+    transfer_workaround_share: Probability = Field(
+        0.0,
+        description="Share of rouble income that still reaches an emigrant in a host where Russian cards and "
+        "transfers do not work (through intermediaries, crypto or third-country cards, after their fees).",
+    )
 
 
 class Integration(Strict):
@@ -550,6 +566,16 @@ class Behaviour(Strict):
     )
     beta_peer_permit: float = Field(
         20.0, description="Utility of a host per unit of last month's permit grant rate there (same category)."
+    )
+    peer_memory: float = Field(
+        0.75, ge=0.0, lt=1.0,
+        description="Weight of the past in what peers see: each month the counts of peers' returns, permits "
+        "and peers move 1 - peer_memory of the way to this month's (0: only last month counts).",
+    )
+    peer_min_persons: NonNegative = Field(
+        3000.0,
+        description="Peers' rates in a community (host and category) smaller than this many persons are "
+        "computed as if it were this large: a handful of cases is not a trend.",
     )
     beta_draft: float = Field(3.0, description="Disutility of Russia for a draft-age man while mobilization is on.")
     move_cost: float = Field(1.0, description="Utility cost of any move between hosts.")
