@@ -1,0 +1,419 @@
+"""Observed patterns to calibrate and validate against, and the model's value for each.
+
+The targets are kept in ``data/targets.yaml`` (see docs/ODD.md, section 1, for the patterns
+and docs/metrics.md for the outputs they are compared with). Each target states what was
+observed (a value and/or a range, its unit, source and reliability) and how the model's
+monthly outputs map to it: a metric of the tidy time series (``outputs.timeseries_table``) at
+a location and category, aggregated over months (the value at a month, a sum of a flow over a
+period, the change of a stock over a period, a maximum, minimum or mean), optionally divided
+by a second such quantity. A fact that no model output measures has ``mapping: null`` and
+says why.
+
+Months are written ``YYYY-MM`` and refer to the model's monthly rows: the row of a month holds
+the state at the *end* of that month and the flows *during* it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+import pyarrow as pa
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from .metrics import METRICS, RATES
+from .schema import CATEGORIES, Month, Scenario, month_name, month_number
+
+DEFAULT_PATH = Path(__file__).resolve().parents[2] / "data" / "targets.yaml"
+"""``data/targets.yaml`` of a source checkout (the file is not installed with the package)."""
+
+LOCATIONS = ("ALL", "RU")
+"""Location codes every run has besides its hosts: ``ALL`` (sum over hosts) and ``RU`` (returnees)."""
+
+ALL_ONLY = ("ever_left", "return_rate", "integration_rate", "it_specialists_in_russia")
+"""Metrics that exist only at location ``ALL`` (docs/metrics.md, section 5)."""
+
+Aggregation = Literal["value_at", "sum", "change", "max", "min", "mean"]
+
+
+class TargetsError(ValueError):
+    """A targets file cannot be read or does not fit the schema."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+
+class Quantity(_Strict):
+    """One number computed from a model's monthly outputs."""
+
+    metric: str = Field(description="Output metric (a name in metrics.METRICS; definitions in docs/metrics.md).")
+    host: str | list[str] = Field(
+        description="Location: a host code of the scenario, 'ALL' (sum over hosts) or 'RU' (returnees in "
+        "Russia); or a list of host codes, whose values are summed."
+    )
+    category: str = Field("ALL", description="Emigrant category, or 'ALL' (sum over categories).")
+    aggregation: Aggregation = Field(
+        description="How months are combined: 'value_at' (the value at `date`), 'sum' (sum over the "
+        "months start..end, for flows), 'change' (value at `end` minus value at `start`, for stocks), "
+        "'max', 'min' or 'mean' over start..end."
+    )
+    date: Month | None = Field(None, description="Month of a 'value_at' aggregation, 'YYYY-MM' (end of that month).")
+    start: Month | None = Field(None, description="First month of the period, 'YYYY-MM' (all aggregations but 'value_at').")
+    end: Month | None = Field(None, description="Last month of the period, 'YYYY-MM', inclusive.")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Quantity:
+        if self.metric not in METRICS:
+            raise ValueError(f"unknown metric {self.metric!r}")
+        if self.category not in (*CATEGORIES, "ALL"):
+            raise ValueError(f"unknown category {self.category!r}; expected one of {[*CATEGORIES, 'ALL']}")
+        if isinstance(self.host, list):
+            if not self.host or len(set(self.host)) != len(self.host):
+                raise ValueError("a host list must be non-empty without repeats")
+            if set(self.host) & set(LOCATIONS):
+                raise ValueError("a host list may hold host codes only (not 'ALL' or 'RU')")
+            if self.metric in RATES:
+                raise ValueError(f"{self.metric!r} is a rate: it cannot be summed over hosts")
+        if self.aggregation == "value_at":
+            if self.date is None or self.start is not None or self.end is not None:
+                raise ValueError("'value_at' needs `date` and no `start`/`end`")
+        else:
+            if self.date is not None or self.start is None or self.end is None:
+                raise ValueError(f"{self.aggregation!r} needs `start` and `end` and no `date`")
+            if month_number(self.end) < month_number(self.start):
+                raise ValueError(f"end ({self.end}) is before start ({self.start})")
+        if self.aggregation in ("sum", "change") and self.metric in RATES:
+            raise ValueError(f"{self.metric!r} is a rate: {self.aggregation!r} is meaningless for it")
+        return self
+
+    def months(self) -> list[str]:
+        """The months the quantity reads, 'YYYY-MM', in order."""
+        if self.aggregation == "value_at":
+            return [self.date]  # type: ignore[list-item]
+        first, last = month_number(self.start), month_number(self.end)  # type: ignore[arg-type]
+        return [month_name(m) for m in range(first, last + 1)]
+
+    def hosts(self) -> list[str]:
+        """The location codes read (one, or the hosts of a list)."""
+        return list(self.host) if isinstance(self.host, list) else [self.host]
+
+
+class Mapping(Quantity):
+    """How the model's outputs map to an observed fact: a quantity, or the ratio of two."""
+
+    denominator: Quantity | None = Field(
+        None, description="If given, the model value is the quantity above divided by this one (a share)."
+    )
+    note: str = Field("", description="Caveats of the mapping: what differs between the observed and the model quantity.")
+
+
+class Observed(_Strict):
+    """What was observed: a point value and/or a range or bound."""
+
+    value: float | None = Field(None, description="Point estimate as published (persons or share).")
+    low: float | None = Field(None, description="Lower end of the published range, or a published lower bound.")
+    high: float | None = Field(None, description="Upper end of the published range, or a published upper bound.")
+    low_exclusive: bool = Field(False, description="The model value must be strictly above `low` ('more than').")
+    high_exclusive: bool = Field(False, description="The model value must be strictly below `high` ('less than').")
+    as_published: str = Field(description="The fact in the words of the source, with its date.")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Observed:
+        if self.value is None and self.low is None and self.high is None:
+            if not self.as_published.strip():
+                raise ValueError("give a value, a range or at least the published wording")
+        if self.low is not None and self.high is not None and self.low > self.high:
+            raise ValueError(f"low ({self.low}) is above high ({self.high})")
+        if self.value is not None:
+            if self.low is not None and self.value < self.low:
+                raise ValueError(f"value ({self.value}) is below low ({self.low})")
+            if self.high is not None and self.value > self.high:
+                raise ValueError(f"value ({self.value}) is above high ({self.high})")
+        return self
+
+    def contains(self, x: float) -> bool | None:
+        """Whether `x` lies in the range or bounds (None when only a point value was published)."""
+        if self.low is None and self.high is None:
+            return None
+        if self.low is not None and (x <= self.low if self.low_exclusive else x < self.low):
+            return False
+        if self.high is not None and (x >= self.high if self.high_exclusive else x > self.high):
+            return False
+        return True
+
+
+class Reliability(_Strict):
+    """How far the observed number can be trusted as a target for this model."""
+
+    level: Literal["high", "medium", "low"] = Field(description="high, medium or low.")
+    reason: str = Field(min_length=1, description="Why: the kind of source, the definition, and its fit to the model quantity.")
+
+
+class Target(_Strict):
+    """One observed pattern and the model quantity it is compared with."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$", description="Unique identifier (lower case, digits, underscores).")
+    description: str = Field(min_length=1, description="What is measured, in words.")
+    observed: Observed = Field(description="The observed value and/or range.")
+    unit: Literal["persons", "share", "years", "persons per day"] = Field(
+        description="Unit of the observed value (and of the model value: persons or share for a mapped target)."
+    )
+    source: str = Field(
+        min_length=1, description="Citation (as in MODEL.md or the seed file), with the primary source where known."
+    )
+    reliability: Reliability = Field(description="Reliability of the fact as a target, with the reason.")
+    holdout: bool = Field(False, description="Kept out of calibration, to test the calibrated model.")
+    mapping: Mapping | None = Field(description="How the model's outputs map to the fact; null when no output measures it.")
+    unmapped_reason: str | None = Field(None, description="Why the fact cannot be mapped (required when mapping is null).")
+
+    @model_validator(mode="after")
+    def _mapped_or_explained(self) -> Target:
+        if self.mapping is None:
+            if not (self.unmapped_reason or "").strip():
+                raise ValueError("mapping is null: give unmapped_reason")
+            if self.holdout:
+                raise ValueError("an unmapped target cannot be a holdout")
+            return self
+        if self.unmapped_reason is not None:
+            raise ValueError("unmapped_reason is only for targets with mapping: null")
+        share = self.mapping.denominator is not None or self.mapping.metric in RATES
+        if share != (self.unit == "share"):
+            raise ValueError(f"unit is {self.unit!r} but the mapping gives {'a share' if share else 'persons'}")
+        return self
+
+
+class TargetsFile(_Strict):
+    """The contents of data/targets.yaml."""
+
+    title: str = Field(description="Short title.")
+    description: str = Field(description="What the file holds and its conventions.")
+    baseline: str = Field(
+        description="Scenario file (relative to the repository) whose hosts and run the mappings were checked against."
+    )
+    targets: list[Target] = Field(min_length=1, description="The targets.")
+
+    @model_validator(mode="after")
+    def _unique(self) -> TargetsFile:
+        seen: set[str] = set()
+        for t in self.targets:
+            if t.id in seen:
+                raise ValueError(f"duplicate target id {t.id!r}")
+            seen.add(t.id)
+        return self
+
+    def mapped(self) -> list[Target]:
+        """The targets with a mapping."""
+        return [t for t in self.targets if t.mapping is not None]
+
+    def by_id(self, target_id: str) -> Target:
+        """The target with this id."""
+        for t in self.targets:
+            if t.id == target_id:
+                return t
+        raise KeyError(target_id)
+
+
+def load_targets(path: str | Path = DEFAULT_PATH) -> TargetsFile:
+    """Read and validate a targets file (safe YAML: no tags that build Python objects)."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise TargetsError(f"{path}: {exc}") from None
+    try:
+        return TargetsFile.model_validate(data)
+    except ValidationError as exc:
+        lines = [
+            f"  {'.'.join(str(p) for p in err['loc']) or '(top level)'}: {err['msg']}" for err in exc.errors()
+        ]
+        raise TargetsError("\n".join([f"{path}: invalid targets file:", *lines])) from None
+
+
+def check_targets(targets: TargetsFile, scenario: Scenario) -> list[str]:
+    """Problems of the mappings against a scenario: unknown hosts, months outside its run, and
+    metrics read at locations or categories where they do not exist. Empty when all is well.
+    """
+    problems = []
+    codes = set(scenario.host_codes)
+    first, last = month_number(scenario.run.start), month_number(scenario.end_month())
+    for t in targets.mapped():
+        parts = [("mapping", t.mapping)]
+        if t.mapping.denominator is not None:  # type: ignore[union-attr]
+            parts.append(("mapping.denominator", t.mapping.denominator))  # type: ignore[union-attr]
+        for where, q in parts:
+            tag = f"{t.id}: {where}"
+            for h in q.hosts():
+                if h not in codes and h not in LOCATIONS:
+                    problems.append(f"{tag}: host {h!r} is not in the scenario")
+            for m in q.months():
+                if not first <= month_number(m) <= last:
+                    problems.append(
+                        f"{tag}: month {m} is outside the run ({scenario.run.start}..{scenario.end_month()})"
+                    )
+            if q.metric in ALL_ONLY and q.hosts() != ["ALL"]:
+                problems.append(f"{tag}: {q.metric!r} exists only at host 'ALL'")
+            if q.metric == "it_specialists_in_russia" and q.category != "ALL":
+                problems.append(f"{tag}: 'it_specialists_in_russia' exists only for category 'ALL'")
+            if q.metric == "integrated_share" and "RU" in q.hosts():
+                problems.append(f"{tag}: 'integrated_share' does not exist at 'RU'")
+    return problems
+
+
+# --------------------------------------------------------------------------------------------
+# Model values
+# --------------------------------------------------------------------------------------------
+
+Series = dict[tuple[str, str, str], pd.Series]
+
+
+def _index(table: pa.Table | pd.DataFrame, metrics: set[str]) -> Series:
+    """Value series by (metric, host, category), indexed by month 'YYYY-MM'."""
+    df = table.to_pandas() if isinstance(table, pa.Table) else table
+    missing = {"date", "host", "category", "metric", "value"} - set(df.columns)
+    if missing:
+        raise ValueError(f"the time series lacks the columns {sorted(missing)}")
+    df = df[df["metric"].astype(str).isin(metrics)]
+    month = pd.to_datetime(df["date"]).dt.strftime("%Y-%m")
+    frame = pd.DataFrame(
+        {
+            "metric": df["metric"].astype(str).to_numpy(),
+            "host": df["host"].astype(str).to_numpy(),
+            "category": df["category"].astype(str).to_numpy(),
+            "month": month.to_numpy(),
+            "value": df["value"].astype(float).to_numpy(),
+        }
+    )
+    out: Series = {}
+    for key, group in frame.groupby(["metric", "host", "category"], sort=False):
+        series = group.set_index("month")["value"]
+        if series.index.has_duplicates:
+            raise ValueError(f"the time series has duplicate rows for {key}")
+        out[key] = series  # type: ignore[index]
+    return out
+
+
+def _quantity(q: Quantity, series: Series) -> float:
+    months = q.months()
+    total = None
+    for h in q.hosts():
+        s = series.get((q.metric, h, q.category))
+        if s is None:
+            return math.nan
+        values = s.reindex(months)
+        total = values if total is None else total + values
+    if total is None or total.isna().any():  # a month outside the simulated ones, or an undefined cell
+        return math.nan
+    v = total.to_numpy(dtype=float)
+    if q.aggregation == "value_at":
+        return float(v[0])
+    if q.aggregation == "sum":
+        return float(v.sum())
+    if q.aggregation == "change":
+        return float(v[-1] - v[0])
+    if q.aggregation == "max":
+        return float(v.max())
+    if q.aggregation == "min":
+        return float(v.min())
+    return float(v.mean())
+
+
+def _mapping_value(m: Mapping, series: Series) -> float:
+    num = _quantity(m, series)
+    if m.denominator is None:
+        return num
+    den = _quantity(m.denominator, series)
+    if not math.isfinite(den) or den == 0:
+        return math.nan
+    return num / den
+
+
+def _metrics_of(targets: TargetsFile) -> set[str]:
+    names = set()
+    for t in targets.mapped():
+        names.add(t.mapping.metric)  # type: ignore[union-attr]
+        if t.mapping.denominator is not None:  # type: ignore[union-attr]
+            names.add(t.mapping.denominator.metric)  # type: ignore[union-attr]
+    return names
+
+
+def model_values(targets: TargetsFile, table: pa.Table | pd.DataFrame) -> dict[str, float | None]:
+    """Each target's model value from a tidy time series (columns date, host, category, metric,
+    value, as written by ``outputs.timeseries_table``; a pyarrow Table or a pandas DataFrame).
+
+    None for a target without a mapping; NaN where the outputs do not define the value (a month
+    that was not simulated, a cell that does not exist, a zero denominator).
+    """
+    series = _index(table, _metrics_of(targets))
+    return {
+        t.id: None if t.mapping is None else _mapping_value(t.mapping, series) for t in targets.targets
+    }
+
+
+@dataclass(frozen=True)
+class TargetResult:
+    """A target's observed and model values side by side."""
+
+    id: str
+    unit: str
+    model: float | None  # None: no mapping
+    value: float | None
+    low: float | None
+    high: float | None
+    within: bool | None  # model inside the observed range or bounds; None if no range, no mapping or NaN
+    relative_error: float | None  # (model - value) / value when both exist and value != 0
+    reliability: str
+    holdout: bool
+
+
+def evaluate(targets: TargetsFile, table: pa.Table | pd.DataFrame) -> list[TargetResult]:
+    """Compare every target with the model's value (see :func:`model_values`)."""
+    values = model_values(targets, table)
+    results = []
+    for t in targets.targets:
+        x = values[t.id]
+        ok = x is not None and math.isfinite(x)
+        obs = t.observed
+        rel = (x - obs.value) / obs.value if ok and obs.value not in (None, 0) else None  # type: ignore[operator]
+        results.append(
+            TargetResult(
+                id=t.id,
+                unit=t.unit,
+                model=x,
+                value=obs.value,
+                low=obs.low,
+                high=obs.high,
+                within=obs.contains(x) if ok else None,  # type: ignore[arg-type]
+                relative_error=rel,
+                reliability=t.reliability.level,
+                holdout=t.holdout,
+            )
+        )
+    return results
+
+
+def as_records(results: list[TargetResult]) -> list[dict[str, Any]]:
+    """The results as plain dicts (for JSON or a DataFrame)."""
+    return [r.__dict__.copy() for r in results]
+
+
+__all__ = [
+    "DEFAULT_PATH",
+    "Mapping",
+    "Observed",
+    "Quantity",
+    "Reliability",
+    "Target",
+    "TargetResult",
+    "TargetsError",
+    "TargetsFile",
+    "as_records",
+    "check_targets",
+    "evaluate",
+    "load_targets",
+    "model_values",
+]
