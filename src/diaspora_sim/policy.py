@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import namedtuple
+from dataclasses import dataclass, fields
 
 import numpy as np
 
@@ -143,6 +144,10 @@ class Policy:
             ru_wage=np.array(sc.russia.wage_usd.values(), dtype=np.float64),
         )
 
+    def arrays(self) -> tuple:
+        """The arrays as a named tuple (the same arrays), the form compiled kernels take."""
+        return PolicyArrays(*(getattr(self, f.name) for f in fields(self)))
+
     def enclave_pct(self, stock_persons: np.ndarray) -> np.ndarray:
         """Russian emigrants as a percentage of each host's population."""
         return 100.0 * stock_persons / self.population
@@ -151,3 +156,6 @@ class Policy:
         """Social hostility per host, 0-1: base level, rising past the enclave threshold."""
         excess = np.maximum(self.enclave_pct(stock_persons) - self.enclave_threshold_pct, 0.0)
         return np.clip(self.hostility_base + self.hostility_slope * excess, 0.0, 1.0)
+
+
+PolicyArrays = namedtuple("PolicyArrays", [f.name for f in fields(Policy)])

@@ -7,9 +7,11 @@ agent row and month, see streams.py) and records flows in ``Step.flows``.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
+from numba import njit
 
 from .policy import Policy
 from .schema import CATEGORIES, Behaviour, Integration, Russia
@@ -21,6 +23,10 @@ JOURNALIST = CATEGORIES.index("journalist_activist")
 ACADEMIC = CATEGORIES.index("academic")
 BUSINESS = CATEGORIES.index("businessperson")
 C = len(CATEGORIES)
+
+# Status codes as plain module constants, which compiled kernels can read.
+VISA_FREE, VISA, HUMANITARIAN, ASYLUM_PENDING = Status.VISA_FREE, Status.VISA, Status.HUMANITARIAN, Status.ASYLUM_PENDING
+TEMPORARY, PERMANENT, REFUGEE, IRREGULAR = Status.TEMPORARY, Status.PERMANENT, Status.REFUGEE, Status.IRREGULAR
 
 PASSPORT_RENEWAL_MONTHS = 120  # a renewed Russian foreign passport is valid ten years
 JOB_HORIZON_MONTHS = 6  # chance of finding work within half a year, used by the choice model
@@ -171,19 +177,26 @@ def can_work(s: State, st: Step, rows: np.ndarray) -> np.ndarray:
     return WORK_RIGHTS[status] | ((status == Status.VISA_FREE) & st.policy.work_visa_free[s.location[rows]])
 
 
-def job_chance(s: State, st: Step, rows: np.ndarray, hosts: np.ndarray) -> np.ndarray:
-    """Monthly probability of finding a local job in `hosts` (language and support programmes included).
-
-    `hosts` holds one host per row, or a row of hosts per row (an n x H array).
+def job_boost(p: Policy) -> np.ndarray:
+    """Multiplier of the job-finding probability per category and host (C x H): 3 for academics
+    where a university-in-exile is funded, 2 for IT specialists and businesspeople where a
+    relocation programme runs, else 1.
     """
-    p = st.policy
+    cats = np.arange(C)[:, None]
+    boost = np.where(p.university[None, :] & (cats == ACADEMIC), 3.0, 1.0)
+    return np.where(p.relocation[None, :] & ((cats == IT) | (cats == BUSINESS)), 2.0, boost)
+
+
+def job_chance(s: State, st: Step, rows: np.ndarray, hosts: np.ndarray | None = None) -> np.ndarray:
+    """Monthly probability of finding a local job (language and support programmes included):
+    in `hosts` (one per row), or in every host (an n x H array) when `hosts` is None.
+    """
     c = s.category[rows]
-    lang = s.language[rows]
-    if hosts.ndim == 2:
-        c, lang = c[:, None], lang[:, None]
-    boost = np.where(p.university[hosts] & (c == ACADEMIC), 3.0, 1.0)
-    boost = np.where(p.relocation[hosts] & ((c == IT) | (c == BUSINESS)), 2.0, boost)
-    return np.minimum(p.job_finding[hosts, c] * (0.5 + 0.5 * lang) * boost, 1.0)
+    lang = 0.5 + 0.5 * s.language[rows]
+    rates = _job_rates(st)
+    if hosts is None:
+        return np.minimum(rates[c] * lang[:, None], 1.0)
+    return np.minimum(rates[c, hosts] * lang, 1.0)
 
 
 def resources(s: State, st: Step) -> None:
@@ -254,84 +267,102 @@ def legal_status(s: State, st: Step) -> None:
     an expired passport strands its holder. Whoever ends the month without legal status must
     decide (forced).
     """
-    p = st.policy
-    rows = _abroad(s, st)
-    j, c = s.location[rows], s.category[rows]
-    status = s.status[rows].copy()
-    left = s.stay_left[rows] - 1
-    months_res = s.months_resident[rows]
-    u_main, u_second = st.u("status")[rows], st.u("status_second")[rows]
-    eng = s.engagement[rows]
-
-    def count(name: str, mask: np.ndarray) -> None:
-        st.count(name, j[mask], c[mask])
-
-    # Visa-free stays: a visa run starts a new stay where the host allows it.
-    free_end = (status == Status.VISA_FREE) & (left <= 0)
-    has_doc = s.passport_valid[rows] | p.internal_ok[j] | (s.travel_doc[rows] & p.accepts_td[j])
-    can_run = (
-        free_end & p.visa_run_resets[j] & has_doc & (p.visa_free_months[j] > 0) & ~p.entry_ban[j]
-        & (p.visa_free[j] | p.internal_ok[j]) & (s.cash[rows] >= p.visa_run_cost[j])
+    f = st.flows
+    _legal_status_kernel(
+        st.n, st.n_hosts, s.columns(), st.policy.arrays(), _job_rates(st),
+        st.u("status"), st.u("status_second"), st.u("permit"), st.forced,
+        f["visa_runs"], f["permits_refused"], f["asylum_granted"], f["permits_granted"], f["asylum_applications"],
     )
-    s.cash[rows[can_run]] -= p.visa_run_cost[j[can_run]]
-    left = np.where(can_run, p.visa_free_months[j], left)
-    count("visa_runs", can_run)
-    status[free_end & ~can_run] = Status.IRREGULAR
 
-    # Visas run out.
-    status[(status == Status.VISA) & (left <= 0)] = Status.IRREGULAR
 
-    # Permits (and humanitarian visas): revocation, renewal, permanent residence.
-    permit = (status == Status.TEMPORARY) | (status == Status.HUMANITARIAN)
-    months_res = np.where(permit, months_res + 1, months_res)
-    revoked = permit & (u_main < p.revocation[j])
-    expiring = permit & ~revoked & (left <= 0)
-    renewed = expiring & has_doc & (u_second < p.renewal[j])
-    refused = revoked | (expiring & ~renewed)
-    status[renewed] = Status.TEMPORARY
-    left = np.where(renewed, p.permit_months[j], left)
-    status[refused] = Status.IRREGULAR
-    count("permits_refused", refused)
-    eligible_pr = (status == Status.TEMPORARY) & ~renewed & (months_res >= p.permanent_after[j])
-    status[eligible_pr & (u_second < p.permanent_approval[j])] = Status.PERMANENT
+@njit(cache=True)
+def _legal_status_kernel(n, H, s, p, job_rate, u_main, u_second, u_permit, forced,
+                         visa_runs, permits_refused, asylum_granted, permits_granted, asylum_applications):
+    """legal_status for each emigrant abroad, in the order of the mechanism (see docs/model.md)."""
+    for i in range(n):
+        j = s.location[i]
+        if j >= H:
+            continue
+        c = s.category[i]
+        cell = j * C + c
+        status = s.status[i]
+        left = s.stay_left[i] - 1
+        months_res = s.months_resident[i]
+        has_doc = s.passport_valid[i] or p.internal_ok[j] or (s.travel_doc[i] and p.accepts_td[j])
 
-    # Asylum decisions.
-    decided = (status == Status.ASYLUM_PENDING) & (left <= 0)
-    granted = decided & (u_main < p.asylum_approval[j, c] * eng)
-    status[granted] = Status.REFUGEE
-    status[decided & ~granted] = Status.IRREGULAR
-    s.asylum_refused[rows[decided & ~granted]] = True
-    count("asylum_granted", granted)
+        # Visa-free stays: a visa run starts a new stay where the host allows it.
+        if status == VISA_FREE and left <= 0:
+            if (p.visa_run_resets[j] and has_doc and p.visa_free_months[j] > 0 and not p.entry_ban[j]
+                    and (p.visa_free[j] or p.internal_ok[j]) and s.cash[i] >= p.visa_run_cost[j]):
+                s.cash[i] -= p.visa_run_cost[j]
+                left = p.visa_free_months[j]
+                visa_runs[cell] += 1
+            else:
+                status = IRREGULAR
 
-    # Applications for a temporary permit, from a visa-free stay or a visa.
-    applying = (status == Status.VISA_FREE) | (status == Status.VISA)
-    cash = s.cash[rows]
-    company = np.where(p.relocation[j] & ((c == IT) | (c == BUSINESS)), 2.0, 1.0) * p.company_permit[j, c]
-    p_none = (
-        (1.0 - p.work_permit[j, c] * np.where(s.employed[rows], 1.0, job_chance(s, st, rows, j)))
-        * (1.0 - np.minimum(company, 1.0) * (cash >= p.company_capital[j]))
-        * (1.0 - p.property_permit[j, c] * (cash >= p.property_price[j]))
-        * (1.0 - p.family_permit[j, c])
-    )
-    new_permit = applying & has_doc & (st.u("permit")[rows] < 1.0 - p_none)
-    status[new_permit] = Status.TEMPORARY
-    left = np.where(new_permit, p.permit_months[j], left)
-    months_res = np.where(new_permit, 0, months_res)
-    count("permits_granted", new_permit)
+        # Visas run out.
+        if status == VISA and left <= 0:
+            status = IRREGULAR
 
-    # Asylum applications: politically exposed people without a permit apply where asylum is open.
-    apply_asylum = (
-        ((status == Status.VISA_FREE) | (status == Status.VISA) | (status == Status.IRREGULAR))
-        & p.asylum_open[j] & (eng >= p.asylum_min_engagement[j]) & ~s.asylum_refused[rows]
-    )
-    status[apply_asylum] = Status.ASYLUM_PENDING
-    left = np.where(apply_asylum, p.asylum_months[j], left)
-    count("asylum_applications", apply_asylum)
+        # Permits (and humanitarian visas): revocation, renewal, permanent residence.
+        renewed = False
+        if status == TEMPORARY or status == HUMANITARIAN:
+            months_res += 1
+            if u_main[i] < p.revocation[j]:
+                status = IRREGULAR
+                permits_refused[cell] += 1
+            elif left <= 0:
+                if has_doc and u_second[i] < p.renewal[j]:
+                    renewed = True
+                    status = TEMPORARY
+                    left = p.permit_months[j]
+                else:
+                    status = IRREGULAR
+                    permits_refused[cell] += 1
+        if (status == TEMPORARY and not renewed and months_res >= p.permanent_after[j]
+                and u_second[i] < p.permanent_approval[j]):
+            status = PERMANENT
 
-    s.status[rows] = status
-    s.stay_left[rows] = np.clip(left, -1, 32767)
-    s.months_resident[rows] = months_res
-    st.forced[rows[status == Status.IRREGULAR]] = True
+        # Asylum decisions.
+        if status == ASYLUM_PENDING and left <= 0:
+            if u_main[i] < p.asylum_approval[j, c] * s.engagement[i]:
+                status = REFUGEE
+                asylum_granted[cell] += 1
+            else:
+                status = IRREGULAR
+                s.asylum_refused[i] = True
+
+        # Applications for a temporary permit, from a visa-free stay or a visa.
+        if (status == VISA_FREE or status == VISA) and has_doc:
+            cash = s.cash[i]
+            job = 1.0 if s.employed[i] else min(job_rate[c, j] * (0.5 + 0.5 * s.language[i]), 1.0)
+            company = p.company_permit[j, c]
+            if p.relocation[j] and (c == IT or c == BUSINESS):
+                company *= 2.0
+            p_none = (
+                (1.0 - p.work_permit[j, c] * job)
+                * (1.0 - min(company, 1.0) * (cash >= p.company_capital[j]))
+                * (1.0 - p.property_permit[j, c] * (cash >= p.property_price[j]))
+                * (1.0 - p.family_permit[j, c])
+            )
+            if u_permit[i] < 1.0 - p_none:
+                status = TEMPORARY
+                left = p.permit_months[j]
+                months_res = 0
+                permits_granted[cell] += 1
+
+        # Asylum applications: politically exposed people without a permit apply where asylum is open.
+        if ((status == VISA_FREE or status == VISA or status == IRREGULAR)
+                and p.asylum_open[j] and s.engagement[i] >= p.asylum_min_engagement[j] and not s.asylum_refused[i]):
+            status = ASYLUM_PENDING
+            left = p.asylum_months[j]
+            asylum_applications[cell] += 1
+
+        s.status[i] = status
+        s.stay_left[i] = min(max(left, -1), 32767)
+        s.months_resident[i] = months_res
+        if status == IRREGULAR:
+            forced[i] = True
 
 
 # --------------------------------------------------------------------------------------------
@@ -433,7 +464,181 @@ def russia(s: State, st: Step) -> None:
 
 # --------------------------------------------------------------------------------------------
 # 7. Decision: stay, move on, or return (multinomial logit)
+#
+# The choice is the costliest rule (every decider weighs every host), so its per-person,
+# per-host arithmetic is written once, as small numba-compiled functions (`_route`,
+# `_utility`, `_pick`), and run in one pass over the deciders (`_decide_kernel`). The
+# array-level functions below (`entry_routes`, `host_utility`, `choose`) run the same
+# compiled functions over whole arrays: they are what the tests and the docs refer to.
 # --------------------------------------------------------------------------------------------
+
+
+@njit(cache=True)
+def _route(free: bool, can_apply: bool, open_: bool, is_it: bool, luck: float,
+           visa_ap: float, humanitarian_ap: float, work_ap: float, it_ap: float) -> int:
+    """The most secure route approved for one person into one host, or -1 if none is."""
+    if can_apply and open_ and is_it and luck < it_ap:
+        return ROUTE_IT
+    if can_apply and open_ and luck < work_ap:
+        return ROUTE_WORK
+    if can_apply and luck < humanitarian_ap:
+        return ROUTE_HUMANITARIAN
+    if free:
+        return ROUTE_FREE
+    if can_apply and open_ and luck < visa_ap:
+        return ROUTE_VISA
+    return -1
+
+
+@njit(cache=True)
+def _utility(place: float, k_income: float, remote_pay: float, wage: float, employment: float,
+             b_savings: float, cash: float, cost: float, personal_risk: float) -> float:
+    """Utility of living in a host: its place terms, expected net income, savings buffer, risk.
+
+    `place` holds the terms common to a category in a host (attractiveness, hostility,
+    diaspora, peers, cost of living, media grants); `k_income` is beta_income / 1000.
+    """
+    income = remote_pay + wage * employment
+    return place + k_income * income + b_savings * math.log1p(max(cash, 0.0) / cost) - personal_risk
+
+
+@njit(cache=True)
+def _pick(util: np.ndarray, feasible: np.ndarray, u: float) -> int:
+    """Multinomial-logit draw: the first feasible option whose cumulative choice probability
+    exceeds `u`; -1 when no option is feasible.
+    """
+    top = -np.inf
+    for k in range(len(util)):
+        if feasible[k] and util[k] > top:
+            top = util[k]
+    if top == -np.inf:
+        return -1
+    total = 0.0
+    last = -1
+    for k in range(len(util)):
+        if feasible[k]:
+            total += math.exp(util[k] - top)
+            last = k
+    threshold = u * total
+    acc = 0.0
+    for k in range(len(util)):
+        if feasible[k]:
+            acc += math.exp(util[k] - top)
+            if acc > threshold:
+                return k
+    return last  # u * total rounded up to total
+
+
+@njit(cache=True)
+def _choose_kernel(util: np.ndarray, feasible: np.ndarray, u: np.ndarray) -> np.ndarray:
+    pick = np.empty(len(u), np.int64)
+    for i in range(len(u)):
+        pick[i] = _pick(util[i], feasible[i], u[i])
+    return pick
+
+
+@njit(cache=True)
+def _routes_kernel(c, passport, td, luck, eng, visa_free, internal_ok, accepts_td, open_,
+                   visa_ap, humanitarian_ap, work_ap, it_ap):
+    n, H = len(c), len(open_)
+    kind = np.full((n, H), -1, np.int8)
+    for i in range(n):
+        can_apply = passport[i] or td[i]
+        for h in range(H):
+            free = ((passport[i] and visa_free[h]) or internal_ok[h] or (td[i] and accepts_td[h])) and open_[h]
+            kind[i, h] = _route(free, can_apply, open_[h], c[i] == IT, luck[i], visa_ap[c[i], h],
+                                humanitarian_ap[c[i], h] * eng[i], work_ap[c[i], h], it_ap[h])
+    return kind
+
+
+@njit(cache=True)
+def _utility_kernel(c, src, remote, cash, eng, employment, place, share, wage, cost, security,
+                    k_income, b_savings, b_risk):
+    n, H = employment.shape
+    util = np.empty((n, H))
+    for i in range(n):
+        for h in range(H):
+            util[i, h] = _utility(place[c[i], h], k_income, remote[i] * share[src[i], h], wage[c[i], h],
+                                  employment[i, h], b_savings, cash[i], cost[h], b_risk * security[h] * eng[i])
+    return util
+
+
+@njit(cache=True)
+def _decide_kernel(c, src, remote, cash, eng, lang, passport, td, luck, u, cur, can_stay, stay_employment,
+                   stay_terms, return_u, allow_return, visa_free, internal_ok, accepts_td, open_, travel,
+                   work_visa_free, visa_ap, humanitarian_ap, work_ap, it_ap, job_rate, horizon, place, share, wage,
+                   cost, security, route_security, route_job, k_income, b_savings, b_risk, b_legal, move_cost):
+    """For each decider: routes into each host, the utility of each option, and the logit pick.
+
+    Returns the option picked (host, H for Russia, -1 for none) and the route into it.
+    """
+    n, H = len(c), len(open_)
+    pick = np.empty(n, np.int64)
+    route = np.full(n, -1, np.int8)
+    util = np.empty(H + 1)
+    feasible = np.empty(H + 1, np.bool_)
+    kinds = np.empty(H, np.int8)
+    for i in range(n):
+        ci = c[i]
+        can_apply = passport[i] or td[i]
+        for h in range(H):
+            risk = b_risk * security[h] * eng[i]
+            remote_pay = remote[i] * share[src[i], h]
+            if h == cur[i]:  # staying: the job one has, the status one holds, no move
+                kinds[h] = -1
+                feasible[h] = can_stay[i]
+                util[h] = _utility(place[ci, h], k_income, remote_pay, wage[ci, h], stay_employment[i],
+                                   b_savings, cash[i], cost[h], risk) + stay_terms[i]
+                continue
+            free = ((passport[i] and visa_free[h]) or internal_ok[h] or (td[i] and accepts_td[h])) and open_[h]
+            k = _route(free, can_apply, open_[h], ci == IT, luck[i], visa_ap[ci, h],
+                       humanitarian_ap[ci, h] * eng[i], work_ap[ci, h], it_ap[h])
+            kinds[h] = k
+            feasible[h] = k >= 0 and cash[i] >= travel[h]
+            if not feasible[h]:
+                util[h] = 0.0
+                continue
+            may_work = k == ROUTE_HUMANITARIAN or (k == ROUTE_FREE and work_visa_free[h])
+            employment = 0.0
+            if route_job[k]:
+                employment = 1.0
+            elif may_work:  # the chance of finding a job within the horizon
+                employment = min(horizon * min(job_rate[ci, h] * lang[i], 1.0), 1.0)
+            util[h] = (_utility(place[ci, h], k_income, remote_pay, wage[ci, h], employment,
+                                b_savings, cash[i], cost[h], risk)
+                       - move_cost + b_legal * route_security[k])
+        util[H] = return_u[i]
+        feasible[H] = allow_return
+        pick[i] = _pick(util, feasible, u[i])
+        if 0 <= pick[i] < H:
+            route[i] = kinds[pick[i]]
+    return pick, route
+
+
+def _place_terms(st: Step) -> np.ndarray:
+    """The utility terms common to every emigrant of a category in a host (C x H)."""
+    p, b = st.policy, st.behaviour
+    journalist = (np.arange(C) == JOURNALIST)[:, None]
+    return (
+        p.attractiveness[None, :]
+        + b.beta_income * (journalist * p.media_grant[None, :] - p.cost[None, :]) / 1000.0
+        - b.beta_risk * p.harassment * st.hostility
+        - b.beta_hostility * st.hostility
+        + b.beta_diaspora * np.log1p(st.stock / 1000.0)
+        + b.beta_peer_permit * st.peer_permit.T
+    )
+
+
+def _remote_shares(st: Step) -> np.ndarray:
+    """Usable share of remote pay per income source and host (3 x H), with legal status."""
+    return usable_remote_share(st, np.arange(3)[:, None], np.arange(st.n_hosts)[None, :])
+
+
+def _job_rates(st: Step) -> np.ndarray:
+    """Monthly job-finding probability per category and host (C x H) at language skill 1;
+    `job_chance` scales it by the person's language factor 0.5 + 0.5 * language.
+    """
+    return st.policy.job_finding.T * job_boost(st.policy)
 
 
 def entry_routes(s: State, st: Step, rows: np.ndarray, luck: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -444,51 +649,35 @@ def entry_routes(s: State, st: Step, rows: np.ndarray, luck: np.ndarray) -> tupl
     bars every route but the humanitarian visa, whose approval scales with engagement. A route
     is approved when the person's 'visa luck' uniform is below its approval probability; of
     the approved routes the person takes the most secure (IT-talent visa, work visa,
-    humanitarian visa, then visa-free stay, then an ordinary visa).
+    humanitarian visa, then visa-free stay, then an ordinary visa). Unapproved: kind -1.
     """
     p = st.policy
-    c = s.category[rows]
-    passport = s.passport_valid[rows][:, None]
-    td = s.travel_doc[rows][:, None]
-    open_ = ~p.entry_ban[None, :]
-    can_apply = passport | td
-    u = luck[:, None]
-    free = ((passport & p.visa_free[None, :]) | p.internal_ok[None, :] | (td & p.accepts_td[None, :])) & open_
-    visa = can_apply & open_ & (u < p.visa_approval[:, c].T)
-    humanitarian = can_apply & (u < p.humanitarian_approval[:, c].T * s.engagement[rows][:, None])
-    work = can_apply & open_ & (u < p.work_visa_approval[:, c].T)
-    it_visa = can_apply & open_ & (c == IT)[:, None] & (u < p.it_approval[None, :])
-    kind = np.select(
-        [it_visa, work, humanitarian, free], [ROUTE_IT, ROUTE_WORK, ROUTE_HUMANITARIAN, ROUTE_FREE], ROUTE_VISA
+    kind = _routes_kernel(
+        s.category[rows], s.passport_valid[rows], s.travel_doc[rows], luck, s.engagement[rows],
+        p.visa_free, p.internal_ok, p.accepts_td, ~p.entry_ban,
+        p.visa_approval.T.copy(), p.humanitarian_approval.T.copy(), p.work_visa_approval.T.copy(), p.it_approval,
     )
-    return free | visa | humanitarian | work | it_visa, kind
+    return kind >= 0, kind
 
 
 def host_utility(s: State, st: Step, rows: np.ndarray, employment: np.ndarray) -> np.ndarray:
     """Systematic utility of living in each host (n x H), before move costs and status quo terms.
+
+    utility = place[c, h] + beta_income * (usable remote pay + wage * employment) / 1000
+    + beta_savings * ln(1 + cash / cost[h]) - beta_risk * security[h] * engagement, where
+    place[c, h] = attractiveness + beta_income * (media grant - cost) / 1000
+    - beta_risk * harassment * hostility - beta_hostility * hostility
+    + beta_diaspora * ln(1 + stock / 1000) + beta_peer_permit * peer_permit.
 
     `employment` (n x H) is each emigrant's expected chance of holding a local job there: 1
     with a job, else the chance of finding one within JOB_HORIZON_MONTHS where the status
     allows work, else 0.
     """
     p, b = st.policy, st.behaviour
-    c = s.category[rows]
-    hosts = np.arange(st.n_hosts)[None, :]
-    income = (
-        s.remote_income[rows][:, None] * usable_remote_share(st, s.income_source[rows][:, None], hosts)
-        + p.wage[:, c].T * employment
-        + (c == JOURNALIST)[:, None] * p.media_grant[None, :]
-    )
-    buffer = np.log1p(np.maximum(s.cash[rows], 0.0)[:, None] / p.cost[None, :])
-    risk = p.security[None, :] * s.engagement[rows][:, None] + p.harassment * st.hostility
-    return (
-        p.attractiveness
-        + b.beta_income * (income - p.cost) / 1000.0
-        + b.beta_savings * buffer
-        - b.beta_risk * risk
-        - b.beta_hostility * st.hostility
-        + b.beta_diaspora * np.log1p(st.stock / 1000.0)
-        + b.beta_peer_permit * st.peer_permit[:, c].T
+    return _utility_kernel(
+        s.category[rows], s.income_source[rows], s.remote_income[rows], s.cash[rows], s.engagement[rows],
+        np.ascontiguousarray(employment, np.float64), _place_terms(st), _remote_shares(st), p.wage.T.copy(),
+        p.cost, p.security, b.beta_income / 1000.0, b.beta_savings, b.beta_risk,
     )
 
 
@@ -516,14 +705,8 @@ def choose(utility: np.ndarray, feasible: np.ndarray, u: np.ndarray) -> np.ndarr
 
     Returns -1 for rows with no feasible option.
     """
-    v = np.where(feasible, utility, -np.inf)
-    top = v.max(axis=1, keepdims=True)
-    none = ~np.isfinite(top[:, 0])
-    w = np.exp(v - np.where(np.isfinite(top), top, 0.0))
-    cum = np.cumsum(w, axis=1)
-    pick = (cum <= (u * cum[:, -1])[:, None]).sum(axis=1)  # first option whose cumulative share exceeds u
-    pick = np.minimum(pick, utility.shape[1] - 1)
-    return np.where(none, -1, pick)
+    return _choose_kernel(np.ascontiguousarray(utility, np.float64), np.ascontiguousarray(feasible, np.bool_),
+                          np.asarray(u))
 
 
 def decide(
@@ -540,47 +723,48 @@ def decide(
     Options: every host they can enter (entry route approved this month: one 'visa luck'
     uniform per person, compared with each host's route probability) and can pay the travel
     cost to; staying where they are (unless expelled; with a penalty when forced); returning
-    to Russia. Returns the rows that moved to a host.
+    to Russia. An arrival's utility is host_utility with the employment its route allows
+    (a job with work and IT-talent visas; the chance of finding one within JOB_HORIZON_MONTHS
+    where the status allows work), minus move_cost, plus beta_legal times the route's legal
+    security; staying uses the job one has (or the chance of one under one's status) plus
+    inertia, beta_integration * integration, beta_legal * the security of one's status and,
+    when forced, minus forced_stay_penalty. Returns the rows that moved to a host.
     """
     if len(rows) == 0:
         return rows
     p, b, H = st.policy, st.behaviour, st.n_hosts
     loc = s.location[rows]
     abroad = loc < H
-    approved, kind = entry_routes(s, st, rows, st.u("visa_luck")[rows])
-    feasible = approved & (s.cash[rows][:, None] >= p.travel_cost[None, :])
+    cur = np.where(abroad, loc, -1)
     here = np.flatnonzero(abroad)
-    cur, r = loc[here], rows[here]
+    r = rows[here]
+    c = s.category[rows]
 
-    # Expected employment: a job comes with work and IT visas; otherwise the chance of finding
-    # one where the status allows work (where one is, the job one has or the current status).
-    job = np.minimum(JOB_HORIZON_MONTHS * job_chance(s, st, rows, np.broadcast_to(np.arange(H), (len(rows), H))), 1.0)
-    may_work = (kind == ROUTE_HUMANITARIAN) | ((kind == ROUTE_FREE) & p.work_visa_free[None, :])
-    employment = np.where(ROUTE_JOB[kind], 1.0, job * may_work)
-    employment[here, cur] = np.where(s.employed[r], 1.0, job[here, cur] * can_work(s, st, r))
+    # Staying: the job one has, else the chance of one under one's status; the status quo terms.
+    stay_employment = np.zeros(len(rows))
+    job_here = np.minimum(JOB_HORIZON_MONTHS * job_chance(s, st, r, loc[here]), 1.0)
+    stay_employment[here] = np.where(s.employed[r], 1.0, job_here * can_work(s, st, r))
+    stay_terms = np.zeros(len(rows))
+    stay_terms[here] = (
+        b.inertia + b.beta_integration * s.integration[r] + b.beta_legal * LEGAL_SECURITY[s.status[r]]
+        - b.forced_stay_penalty * st.forced[r]
+    )
+    can_stay = np.zeros(len(rows), bool)
+    can_stay[here] = allow_stay & ~st.expelled[r]
 
-    util = np.empty((len(rows), H + 1))
-    util[:, :H] = host_utility(s, st, rows, employment) - b.move_cost
-    util[:, H] = return_utility(s, st, rows)
-
-    feasible[here, cur] = False
-    if allow_stay:
-        stay_u = (
-            util[here, cur] + b.move_cost + b.inertia + b.beta_integration * s.integration[r]
-            + b.beta_legal * LEGAL_SECURITY[s.status[r]]
-            - b.forced_stay_penalty * st.forced[r]
-        )
-        ok = ~st.expelled[r]
-        feasible[here[ok], cur[ok]] = True
-        util[here, cur] = stay_u
-    arriving = loc[:, None] != np.arange(H)[None, :]
-    util[:, :H] += b.beta_legal * ROUTE_SECURITY[kind] * arriving
-    feas = np.column_stack([feasible, np.full(len(rows), allow_return)])
-    pick = choose(util, feas, st.u("choice_first" if first else "choice")[rows])
-
-    going = (pick >= 0) & (pick < H) & (pick != np.where(abroad, loc, -1))
-    dest = pick[going]
-    move_to_host(s, st, rows[going], dest, kind[np.flatnonzero(going), dest])
+    pick, route = _decide_kernel(
+        c, s.income_source[rows], s.remote_income[rows], s.cash[rows], s.engagement[rows],
+        0.5 + 0.5 * s.language[rows], s.passport_valid[rows], s.travel_doc[rows], st.u("visa_luck")[rows],
+        st.u("choice_first" if first else "choice")[rows], cur, can_stay, stay_employment, stay_terms,
+        return_utility(s, st, rows), allow_return, p.visa_free, p.internal_ok, p.accepts_td, ~p.entry_ban,
+        p.travel_cost, p.work_visa_free, p.visa_approval.T.copy(), p.humanitarian_approval.T.copy(),
+        p.work_visa_approval.T.copy(), p.it_approval, _job_rates(st), float(JOB_HORIZON_MONTHS),
+        _place_terms(st), _remote_shares(st),
+        p.wage.T.copy(), p.cost, p.security, ROUTE_SECURITY, ROUTE_JOB, b.beta_income / 1000.0,
+        b.beta_savings, b.beta_risk, b.beta_legal, b.move_cost,
+    )
+    going = (pick >= 0) & (pick < H) & (pick != cur)
+    move_to_host(s, st, rows[going], pick[going], route[going])
     move_to_russia(s, st, rows[pick == H], forced=False)
     return rows[going]
 

@@ -6,6 +6,7 @@ is "has not left yet". Legal-status codes are the ``Status`` constants below.
 
 from __future__ import annotations
 
+from collections import namedtuple
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -85,3 +86,10 @@ class State:
     def nbytes(self) -> int:
         """Memory held by the columns."""
         return sum(getattr(self, f.name).nbytes for f in fields(self))
+
+    def columns(self) -> tuple:
+        """The columns as a named tuple (the same arrays), the form compiled kernels take."""
+        return Columns(*(getattr(self, f.name) for f in fields(self)))
+
+
+Columns = namedtuple("Columns", [f.name for f in fields(State)])
