@@ -268,6 +268,81 @@ def test_outflow_entry_ban_bars_every_visa_free_entry(document):
     np.testing.assert_array_equal(s.location, NOT_LEFT)
 
 
+def test_outflow_work_visa_taken_before_visa_free_and_visas_gives_a_permit_and_the_job():
+    # AA: visa-free, short-stay visas and work visas all certain; BB closed. The work visa wins:
+    # temporary residence for permit_months (12) and the job on arrival. Row 2 has no passport or
+    # travel document: no visa of any kind, and AA does not take the internal passport.
+    sc = tiny(**{"hosts.AA.entry.visa_approval": 1.0, "hosts.AA.entry.work_visa": True,
+                 "hosts.AA.entry.work_visa_approval": 1.0, "hosts.BB.entry.visa_free": False})
+    s = state(3, location=NOT_LEFT, status=Status.NONE, left=False, stay_left=0, passport_valid=[True, True, False])
+    st = step(sc, n=3)
+    moved = rules.outflow(s, st)
+    np.testing.assert_array_equal(moved, [0, 1])
+    np.testing.assert_array_equal(s.location, [AA, AA, NOT_LEFT])
+    np.testing.assert_array_equal(s.status[:2], Status.TEMPORARY)
+    np.testing.assert_array_equal(s.stay_left[:2], 12)
+    np.testing.assert_array_equal(s.employed, [True, True, False])
+    assert flow(st, "arrivals", AA, IT) == 2
+    assert flow_total(st, "permits_granted") == 0  # an entry, not a permit granted from a stay
+
+
+def test_outflow_work_visa_approved_by_visa_luck_and_category():
+    # Work visas only for academics, with probability 0.5: approved where the 'visa_luck' uniform is
+    # below 0.5; the others enter AA visa-free, without a job.
+    sc = tiny(**{"hosts.AA.entry.work_visa": True,
+                 "hosts.AA.entry.work_visa_approval": {"default": 0.0, "academic": 0.5},
+                 "hosts.BB.entry.visa_free": False})
+    n = 200
+    cat = np.where(np.arange(n) % 2 == 0, IT, ACADEMIC).astype(np.int8)
+    s = state(n, category=cat, location=NOT_LEFT, status=Status.NONE, left=False, depart=3)
+    rules.outflow(s, step(sc, t=3, n=n, seed=4))
+    u = Streams(4).uniform("visa_luck", 3, n)
+    work = (cat == ACADEMIC) & (u < 0.5)
+    assert 0 < work.sum() < (cat == ACADEMIC).sum()
+    np.testing.assert_array_equal(s.location, AA)
+    np.testing.assert_array_equal(s.status, np.where(work, Status.TEMPORARY, Status.VISA_FREE))
+    np.testing.assert_array_equal(s.employed, work)
+
+
+def test_outflow_work_visa_closed_by_its_switch_and_by_an_entry_ban():
+    # Approval 1, but `work_visa: false` in AA: a visa-free entry without a job. BB: work visas
+    # offered but an entry ban: nobody gets in, not even on a work visa.
+    sc = tiny(**{"hosts.AA.entry.work_visa": False, "hosts.AA.entry.work_visa_approval": 1.0,
+                 "hosts.BB.entry.work_visa": True, "hosts.BB.entry.work_visa_approval": 1.0,
+                 "hosts.BB.entry.entry_ban": True})
+    s = state(2, location=NOT_LEFT, status=Status.NONE, left=False)
+    rules.outflow(s, step(sc, n=2))
+    np.testing.assert_array_equal(s.location, AA)
+    np.testing.assert_array_equal(s.status, Status.VISA_FREE)
+    assert not s.employed.any()
+    sc = tiny(**{"hosts.AA.entry.work_visa": True, "hosts.AA.entry.work_visa_approval": 1.0,
+                 "hosts.AA.entry.entry_ban": True, "hosts.BB.entry.visa_free": False})
+    s = state(2, location=NOT_LEFT, status=Status.NONE, left=False)
+    assert len(rules.outflow(s, step(sc, n=2))) == 0
+    np.testing.assert_array_equal(s.location, NOT_LEFT)
+
+
+def test_entry_routes_preference_order():
+    # AA is visa-free and offers IT-talent visas (0.2), work visas (0.4), humanitarian visas
+    # (0.6 x engagement 1) and short-stay visas (0.8); BB only short-stay visas (0.8). With one
+    # 'visa luck' uniform per person, the route taken is the first approved in the order
+    # IT-talent, work, humanitarian, visa-free, short-stay visa.
+    sc = tiny(**{"hosts.AA.entry.it_talent_visa": True, "hosts.AA.entry.it_talent_approval": 0.2,
+                 "hosts.AA.entry.work_visa": True, "hosts.AA.entry.work_visa_approval": 0.4,
+                 "hosts.AA.entry.humanitarian_visa": True, "hosts.AA.entry.humanitarian_approval": 0.6,
+                 "hosts.AA.entry.visa_approval": 0.8,
+                 "hosts.BB.entry.visa_free": False, "hosts.BB.entry.visa_approval": 0.8})
+    s = state(5, category=[IT, DRAFT, DRAFT, DRAFT, DRAFT], engagement=1.0)
+    luck = np.array([0.1, 0.1, 0.5, 0.7, 0.9])
+    approved, kind = rules.entry_routes(s, step(sc, n=5), np.arange(5), luck)
+    np.testing.assert_array_equal(approved[:, AA], True)
+    np.testing.assert_array_equal(
+        kind[:, AA], [rules.ROUTE_IT, rules.ROUTE_WORK, rules.ROUTE_HUMANITARIAN, rules.ROUTE_FREE, rules.ROUTE_FREE]
+    )
+    np.testing.assert_array_equal(approved[:, BB], [True, True, True, True, False])
+    np.testing.assert_array_equal(kind[:4, BB], rules.ROUTE_VISA)
+
+
 # --------------------------------------------------------------------------------------------
 # 2. Resources
 # --------------------------------------------------------------------------------------------
@@ -352,6 +427,41 @@ def test_job_chance_language_and_programme_boosts():
     st = step(sc, n=4)
     chance = rules.job_chance(s, st, np.arange(4), s.location.astype(np.int64))
     np.testing.assert_allclose(chance, [0.1 * 0.5 * 3, 0.1 * 1.0 * 3, 0.1 * 0.75 * 2, 0.1 * 0.75], rtol=1e-6)
+
+
+def test_usable_remote_share_rouble_workaround_and_western_pay():
+    # AA: bank accounts and Russian transfers; BB: neither. Rouble pay reaches BB only as the
+    # workaround share 0.4; Western pay needs bank accounts and legal status; savings need transfers.
+    sc = tiny(**{"hosts.AA.economy.russian_transfers": True, "hosts.BB.economy.russian_transfers": False,
+                 "hosts.BB.economy.bank_accounts": False, "russia.transfer_workaround_share": 0.4})
+    W, R, N = Income.REMOTE_WESTERN, Income.REMOTE_RUSSIAN, Income.NONE
+    st = step(sc, n=0)
+    source = np.array([W, W, R, R, N, N])
+    hosts = np.array([AA, BB, AA, BB, AA, BB])
+    np.testing.assert_allclose(rules.usable_remote_share(st, source, hosts), [1, 0, 1, 0.4, 0, 0])
+    legal = np.array([False, False, False, False, False, False])
+    np.testing.assert_allclose(rules.usable_remote_share(st, source, hosts, legal), [0, 0, 1, 0.4, 0, 0])
+
+    s = state(2, location=[AA, BB], income_source=R, remote_income=1000.0, ru_savings=3000.0, cash=5000.0)
+    st = step(sc, n=2)
+    np.testing.assert_allclose(rules.monthly_income(s, st, np.arange(2)), [1000, 400])
+    # The choice model expects the same shares: V(AA) - V(BB) = beta_income * (1000 - 400) / 1000.
+    v = rules.host_utility(s, st, np.arange(2), np.zeros((2, H)))
+    np.testing.assert_allclose(v[:, AA] - v[:, BB], 0.6)
+    rules.resources(s, st)
+    np.testing.assert_allclose(s.cash, [5000 + 3000 + 1000 - 1000, 5000 + 400 - 1000])
+    np.testing.assert_allclose(s.ru_savings, [0, 3000])  # the workaround carries income, not savings
+
+
+def test_russian_income_is_the_better_of_the_wage_and_a_rouble_job():
+    # Russian wages: IT 2500, others 900. A rouble remote job counts if it pays more; Western pay never.
+    W, R, N = Income.REMOTE_WESTERN, Income.REMOTE_RUSSIAN, Income.NONE
+    s = state(5, location=RU, status=Status.NONE, category=[IT, IT, ACADEMIC, ACADEMIC, ACADEMIC],
+              income_source=[R, R, R, W, N], remote_income=[1000, 3000, 1200, 2000, 0], cash=0.0)
+    st = step(tiny(), n=5)
+    np.testing.assert_allclose(rules.russian_income(s, st, np.arange(5)), [2500, 3000, 1200, 900, 900])
+    rules.resources(s, st)
+    np.testing.assert_allclose(s.cash, [2500 - 700, 3000 - 700, 1200 - 700, 900 - 700, 900 - 700])
 
 
 # --------------------------------------------------------------------------------------------
@@ -610,6 +720,58 @@ def test_legal_status_permit_application_probability_from_stream():
     np.testing.assert_array_equal(s.status == Status.TEMPORARY, u < p)
 
 
+def test_legal_status_permit_renewal_needs_a_document_the_host_accepts():
+    # Renewal certain. AA accepts travel documents, BB does not. Without a valid passport a permit is
+    # renewed only on an accepted travel document; a humanitarian visa likewise.
+    sc = tiny(**{"hosts.AA.stay.renewal_probability": 1.0, "hosts.BB.stay.renewal_probability": 1.0,
+                 "hosts.AA.entry.accepts_travel_document": True})
+    s = state(
+        5,
+        location=[AA, AA, AA, BB, AA],
+        status=[Status.TEMPORARY, Status.TEMPORARY, Status.TEMPORARY, Status.TEMPORARY, Status.HUMANITARIAN],
+        passport_valid=[True, False, False, False, False],
+        travel_doc=[False, False, True, True, False],
+        stay_left=1,
+    )
+    st = step(sc, n=5)
+    rules.legal_status(s, st)
+    np.testing.assert_array_equal(
+        s.status, [Status.TEMPORARY, Status.IRREGULAR, Status.TEMPORARY, Status.IRREGULAR, Status.IRREGULAR]
+    )
+    np.testing.assert_array_equal(s.stay_left[[0, 2]], 12)
+    assert flow(st, "permits_refused", AA, IT) == 2 and flow(st, "permits_refused", BB, IT) == 1
+    np.testing.assert_array_equal(st.forced, [False, True, False, True, True])
+    # Where the internal passport suffices, it is the document.
+    sc = tiny(**{"hosts.AA.stay.renewal_probability": 1.0, "hosts.AA.entry.internal_passport_ok": True})
+    s = state(1, status=Status.TEMPORARY, passport_valid=False, stay_left=1)
+    rules.legal_status(s, step(sc, n=1))
+    assert s.status[0] == Status.TEMPORARY and s.stay_left[0] == 12
+
+
+def test_legal_status_new_permit_needs_a_document_the_host_accepts():
+    # Family path certain in both hosts; AA accepts travel documents, BB does not. Without a
+    # document the application fails and the stay or visa simply continues.
+    sc = tiny(**{"hosts.AA.stay.family_permit": {"available": True, "approval": 1.0},
+                 "hosts.BB.stay.family_permit": {"available": True, "approval": 1.0},
+                 "hosts.AA.entry.accepts_travel_document": True})
+    s = state(
+        5,
+        location=[AA, AA, AA, BB, AA],
+        status=[Status.VISA_FREE, Status.VISA_FREE, Status.VISA_FREE, Status.VISA_FREE, Status.VISA],
+        passport_valid=[True, False, False, False, False],
+        travel_doc=[False, False, True, True, False],
+        stay_left=10,
+    )
+    st = step(sc, n=5)
+    rules.legal_status(s, st)
+    np.testing.assert_array_equal(
+        s.status, [Status.TEMPORARY, Status.VISA_FREE, Status.TEMPORARY, Status.VISA_FREE, Status.VISA]
+    )
+    np.testing.assert_array_equal(s.stay_left, [12, 9, 12, 9, 9])
+    assert flow(st, "permits_granted", AA, IT) == 2 and flow_total(st, "permits_granted") == 2
+    assert not st.forced.any()
+
+
 # --------------------------------------------------------------------------------------------
 # 5. Integration
 # --------------------------------------------------------------------------------------------
@@ -866,6 +1028,79 @@ def test_decisions_reconsider_rate_one_moves_toward_a_dominant_host():
     np.testing.assert_array_equal(s.location, BB)
 
 
+def test_host_utility_wage_weighted_by_expected_employment():
+    # V(h) = beta_income * (wage * employment - cost) / 1000 + beta_savings * ln(1 + cash / cost), with
+    # beta_income 1, beta_savings 0.5, wage 1500, cost 1000, cash 1000; attractiveness, risk, hostility,
+    # diaspora and peers are 0.
+    s = state(3, cash=1000.0)
+    employment = np.array([[1.0, 0.0], [0.6, 0.0], [0.0, 0.0]])
+    v = rules.host_utility(s, step(tiny(), n=3), np.arange(3), employment)
+    buffer = 0.5 * math.log(2.0)
+    np.testing.assert_allclose(v[:, AA], [0.5 + buffer, -0.1 + buffer, -1.0 + buffer], rtol=1e-6)
+    np.testing.assert_allclose(v[:, BB], -1.0 + buffer, rtol=1e-6)
+
+
+def test_decide_stay_counts_the_job_held_or_the_chance_of_one_where_the_status_allows_work():
+    # beta_income 1000 makes the wage decide (utility 1 per USD) and returning is ruled out. AA (current
+    # host) pays 1500, job finding 0.1 (job chance within 6 months min(6 x 0.1 x 1, 1) = 0.6 at
+    # language 1), no work on visa-free stays; BB offers certain work visas paying 850.
+    # Stay = 1000 * (1500 * employment - 1000) / 1000 + inertia 1 + beta_legal * security(status);
+    # BB = 1000 * (850 - 1000) / 1000 - move_cost 1 + 0.6 = -150.4 (savings terms are equal).
+    sc = tiny(**{"behaviour.beta_income": 1000.0, "behaviour.return_constant": -1e5,
+                 "hosts.AA.economy.job_finding": 0.1,
+                 "hosts.BB.entry.visa_free": False, "hosts.BB.entry.work_visa": True,
+                 "hosts.BB.entry.work_visa_approval": 1.0, "hosts.BB.economy.local_wage_usd": 850})
+    s = state(4, status=[Status.TEMPORARY, Status.TEMPORARY, Status.VISA_FREE, Status.IRREGULAR],
+              employed=[True, False, False, False], language=1.0, cash=5000.0)
+    st = step(sc, n=4)
+    rules.decide(s, st, np.arange(4))
+    # 0: employed, employment 1: stay 500 + 1.6 = 501.6 > -150.4.
+    # 1: unemployed with work rights, employment 0.6: stay -100 + 1.6 = -98.4 > -150.4.
+    # 2: visa-free where work is not allowed, employment 0: stay -1000 + 1.2 = -998.8 < -150.4: moves.
+    # 3: irregular, employment 0: stay -1000 + 1 = -999 < -150.4: moves.
+    np.testing.assert_array_equal(s.location, [AA, AA, BB, BB])
+    np.testing.assert_array_equal(s.status, [Status.TEMPORARY, Status.TEMPORARY, Status.TEMPORARY, Status.TEMPORARY])
+    np.testing.assert_array_equal(s.employed, [True, False, True, True])
+
+
+@pytest.mark.parametrize(
+    ("route", "changes", "goes"),
+    [
+        ("short-stay visa", {"hosts.BB.entry.visa_free": False, "hosts.BB.entry.visa_approval": 1.0}, False),
+        ("visa-free, no work", {"hosts.BB.economy.work_allowed_visa_free": False}, False),
+        ("visa-free, work allowed", {"hosts.BB.economy.work_allowed_visa_free": True}, True),
+        ("humanitarian visa", {"hosts.BB.entry.visa_free": False, "hosts.BB.entry.humanitarian_visa": True,
+                               "hosts.BB.entry.humanitarian_approval": 1.0}, True),
+        ("work visa", {"hosts.BB.entry.visa_free": False, "hosts.BB.entry.work_visa": True,
+                       "hosts.BB.entry.work_visa_approval": 1.0}, True),
+    ],
+)
+def test_decide_expected_wage_abroad_depends_on_the_route(route, changes, goes):
+    # BB pays 3000 and jobs are certain to be found there (min(6 x 1 x 0.5, 1) = 1 at language 0); AA,
+    # where the person holds a permit but no job, has none to find. beta_income 1000, move_cost 20.
+    # Stay: 1000 * (0 - 1000) / 1000 + inertia 1 + 0.6 = -998.4.
+    # BB with the wage: 1000 * (3000 - 1000) / 1000 - 20 + security <= 1980.6: goes.
+    # BB without (a short-stay visa or a visa-free stay without work rights): -1000 - 20 + 0.3 <= -1019.7: stays.
+    sc = tiny(**{"behaviour.beta_income": 1000.0, "behaviour.move_cost": 20.0, "behaviour.return_constant": -1e5,
+                 "hosts.BB.economy.local_wage_usd": 3000, "hosts.BB.economy.job_finding": 1.0, **changes})
+    s = state(3, status=Status.TEMPORARY, engagement=1.0, cash=5000.0)
+    st = step(sc, n=3)
+    rules.decide(s, st, np.arange(3))
+    np.testing.assert_array_equal(s.location, BB if goes else AA)
+
+
+@pytest.mark.parametrize("beta_legal", [1.0, 7.0])
+def test_return_utility_hand_computed_without_legal_security(beta_legal):
+    # R = return_constant 0 + beta_income * (income_ru - 700) / 1000 + 0.5 * ln(1 + max(cash, 0) / 700);
+    # no repression, draft (women), family ties, lure or peers; beta_legal plays no part.
+    sc = tiny(**{"behaviour.beta_legal": beta_legal})
+    s = state(2, category=[IT, ACADEMIC], income_source=[Income.REMOTE_RUSSIAN, Income.NONE],
+              remote_income=[3000.0, 0.0], cash=[1400.0, -50.0])
+    r = rules.return_utility(s, step(sc, n=2), np.arange(2))
+    expected = [(3000 - 700) / 1000 + 0.5 * math.log(1 + 1400 / 700), (900 - 700) / 1000 + 0.0]
+    np.testing.assert_allclose(r, expected, rtol=1e-6)
+
+
 # --------------------------------------------------------------------------------------------
 # 9. Peer rates
 # --------------------------------------------------------------------------------------------
@@ -902,6 +1137,21 @@ def test_peer_rates_remember_past_months():
     assert counts[2, AA, IT] == pytest.approx(17.5)  # 0.75 * 20 + 0.25 * 10
     assert ret[AA, IT] == pytest.approx(0.5 / 17.5)
     assert ret[BB, IT] == 0.0
+
+
+def test_peer_rates_small_communities_count_as_min_agents():
+    # A floor of 30 agents: 3 returns and 2 permits among 10 peers are read as 3/30 and 2/30;
+    # among 60 peers the floor does not bind (6/60).
+    st = step(tiny(), n=0)
+    st.flows["returns"].reshape(H + 2, C)[AA, IT] = 3
+    st.flows["permits_granted"].reshape(H + 2, C)[AA, IT] = 2
+    st.flows["returns"].reshape(H + 2, C)[BB, IT] = 6
+    agents = np.zeros((H, C))
+    agents[AA, IT], agents[BB, IT] = 10, 60
+    _, ret, perm = rules.peer_rates(st, agents, np.zeros((3, H, C)), 0.0, 30.0)
+    assert ret[AA, IT] == pytest.approx(3 / 30)
+    assert perm[AA, IT] == pytest.approx(2 / 30)
+    assert ret[BB, IT] == pytest.approx(6 / 60)
 
 
 def test_model_peer_rates_are_rates_in_consistent_units():
