@@ -10,10 +10,13 @@ out of the tidy table.
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from .rules import FLOWS, Step
 from .schema import CATEGORIES
 from .state import SECURE, State, Status
+
+ASYLUM_PENDING, IRREGULAR = Status.ASYLUM_PENDING, Status.IRREGULAR
 
 C = len(CATEGORIES)
 
@@ -29,6 +32,7 @@ STOCKS = (
     "persecuted",
     "mobilized",
 )
+N_STOCKS = len(STOCKS)
 TOTALS = ("ever_left", "it_specialists_in_russia")  # persons, host ALL only
 RATES = ("return_rate", "integration_rate", "integrated_share")
 METRICS = STOCKS + FLOWS + TOTALS + RATES
@@ -44,12 +48,6 @@ class Recorder:
         shape = (months, n_hosts + 2, C + 1)
         self.data = {name: np.full(shape, np.nan) for name in METRICS}
 
-    def _by_cell(self, loc: np.ndarray, cat: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
-        """Persons per (location, category) among the given rows, locations 0..H (hosts, RU)."""
-        key = loc.astype(np.int64) * C + cat
-        counts = np.bincount(key, weights=weights, minlength=(self.H + 2) * C)
-        return counts.reshape(self.H + 2, C)[: self.H + 1] * self.scale
-
     def _store(self, name: str, month: int, cells: np.ndarray) -> None:
         """Store a (H+1) x C array of persons with its ALL totals (hosts only for ALL)."""
         out = self.data[name][month]
@@ -60,35 +58,16 @@ class Recorder:
 
     def record(self, month: int, s: State, st: Step) -> None:
         """Metrics at the end of `month` from the state and the month's flows."""
-        n, H = st.n, self.H
-        loc = s.location[:n]
-        cat = s.category[:n]
-        placed = loc <= H  # hosts and Russia; not 'has not left'
-        loc, cat, rows = loc[placed], cat[placed], np.flatnonzero(placed)
-        abroad = loc < H
-        status = s.status[rows]
-        secure = SECURE[status] & abroad
-        integrated = secure & (s.integration[rows] >= self.threshold)
-        stocks = {
-            "stock": None,
-            "secure_status": secure,
-            "integrated": integrated,
-            "employed_local": s.employed[rows] & abroad,
-            "without_documents": abroad & ~s.passport_valid[rows] & ~s.travel_doc[rows],
-            "without_status": abroad & (status == Status.IRREGULAR),
-            "asylum_pending": abroad & (status == Status.ASYLUM_PENDING),
-            "travel_documents": abroad & s.travel_doc[rows],
-            "persecuted": (loc == H) & s.persecuted[rows],
-            "mobilized": (loc == H) & s.mobilized[rows],
-        }
-        for name, mask in stocks.items():
-            self._store(name, month, self._by_cell(loc, cat, None if mask is None else mask))
+        H = self.H
+        counts, ever_left = _count_stocks(st.n, H, s.columns(), SECURE, self.threshold)
+        for k, name in enumerate(STOCKS):
+            self._store(name, month, counts[k, : H + 1] * self.scale)
         for name in FLOWS:
             cells = st.flows[name].reshape(H + 2, C)[: H + 1] * self.scale
             self._store(name, month, cells)
 
         d = {k: v[month] for k, v in self.data.items()}
-        ever = np.bincount(cat[s.left[rows]], minlength=C) * self.scale
+        ever = ever_left * self.scale
         ever = np.append(ever, ever.sum())
         d["ever_left"][H + 1] = ever
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -102,3 +81,33 @@ class Recorder:
     def stock_by_cell(self, month: int) -> np.ndarray:
         """Persons per host and category at the end of `month` (H x C)."""
         return self.data["stock"][month, : self.H, :C]
+
+
+@njit(cache=True)
+def _count_stocks(n, H, s, secure_status, threshold):
+    """Agents per stock metric (in STOCKS order), location (hosts, RU, not left) and category,
+    and agents who ever left per category.
+    """
+    counts = np.zeros((N_STOCKS, H + 2, C), np.int64)
+    ever_left = np.zeros(C, np.int64)
+    for i in range(n):
+        loc, c = s.location[i], s.category[i]
+        if loc > H:  # has not left
+            continue
+        if s.left[i]:
+            ever_left[c] += 1
+        counts[0, loc, c] += 1  # stock
+        if loc == H:  # back in Russia
+            counts[8, loc, c] += s.persecuted[i]
+            counts[9, loc, c] += s.mobilized[i]
+            continue
+        status = s.status[i]
+        secure = secure_status[status]
+        counts[1, loc, c] += secure
+        counts[2, loc, c] += secure and s.integration[i] >= threshold  # integrated
+        counts[3, loc, c] += s.employed[i]
+        counts[4, loc, c] += not s.passport_valid[i] and not s.travel_doc[i]  # without documents
+        counts[5, loc, c] += status == IRREGULAR  # without status
+        counts[6, loc, c] += status == ASYLUM_PENDING
+        counts[7, loc, c] += s.travel_doc[i]
+    return counts, ever_left

@@ -24,9 +24,10 @@ ACADEMIC = CATEGORIES.index("academic")
 BUSINESS = CATEGORIES.index("businessperson")
 C = len(CATEGORIES)
 
-# Status codes as plain module constants, which compiled kernels can read.
+# Status and income codes as plain module constants, which compiled kernels can read.
 VISA_FREE, VISA, HUMANITARIAN, ASYLUM_PENDING = Status.VISA_FREE, Status.VISA, Status.HUMANITARIAN, Status.ASYLUM_PENDING
 TEMPORARY, PERMANENT, REFUGEE, IRREGULAR = Status.TEMPORARY, Status.PERMANENT, Status.REFUGEE, Status.IRREGULAR
+REMOTE_WESTERN, REMOTE_RUSSIAN = Income.REMOTE_WESTERN, Income.REMOTE_RUSSIAN
 
 PASSPORT_RENEWAL_MONTHS = 120  # a renewed Russian foreign passport is valid ten years
 JOB_HORIZON_MONTHS = 6  # chance of finding work within half a year, used by the choice model
@@ -203,28 +204,60 @@ def resources(s: State, st: Step) -> None:
     """Income minus cost of living; Russian savings reachable where transfers work; jobs found and lost.
 
     An emigrant abroad whose cash falls below `behaviour.min_cash_months` of living costs while
-    spending more than they earn must decide this month (forced).
+    spending more than they earn must decide this month (forced). Returnees in Russia live on
+    their savings and `russian_income`.
     """
-    p, n = st.policy, st.n
-    rows = _abroad(s, st)
-    j = s.location[rows]
-    income = monthly_income(s, st, rows)
-    reach = p.russian_transfers[j]
-    s.cash[rows] += np.where(reach, s.ru_savings[rows], 0.0) + income - p.cost[j]
-    s.ru_savings[rows] = np.where(reach, 0.0, s.ru_savings[rows])
-    broke = (s.cash[rows] < st.behaviour.min_cash_months * p.cost[j]) & (income < p.cost[j])
-    st.forced[rows[broke]] = True
+    r = st.russia
+    _resources_kernel(
+        st.n, st.n_hosts, s.columns(), st.policy.arrays(), _job_rates(st), st.u("job_loss"), st.u("job_finding"),
+        st.forced, st.behaviour.min_cash_months, r.transfer_workaround_share, r.cost_of_living_usd,
+    )
 
-    allowed = can_work(s, st, rows)
-    u_loss, u_find = st.u("job_loss")[rows], st.u("job_finding")[rows]
-    employed = s.employed[rows]
-    lose = employed & (~allowed | (u_loss < p.job_loss[j]))
-    find = ~employed & allowed & (u_find < job_chance(s, st, rows, j))
-    s.employed[rows] = (employed & ~lose) | find
 
-    home = np.flatnonzero(s.location[:n] == st.RU)
-    s.cash[home] += s.ru_savings[home] + russian_income(s, st, home) - st.russia.cost_of_living_usd
-    s.ru_savings[home] = 0.0
+@njit(cache=True)
+def _resources_kernel(n, H, s, p, job_rate, u_loss, u_find, forced, min_cash_months, workaround, cost_ru):
+    """The resources rule for each emigrant abroad or back in Russia (arithmetic as in monthly_income,
+    job_chance and russian_income, in the same precision).
+    """
+    for i in range(n):
+        j = s.location[i]
+        c = s.category[i]
+        if j == H:  # in Russia
+            remote = s.remote_income[i] if s.income_source[i] == REMOTE_RUSSIAN else np.float32(0.0)
+            income_ru = max(p.ru_wage[c], np.float64(remote))
+            s.cash[i] += (s.ru_savings[i] + income_ru) - cost_ru
+            s.ru_savings[i] = 0.0
+            continue
+        if j > H:
+            continue
+        # Income: usable remote pay, local wage, media grants.
+        src = s.income_source[i]
+        share = 0.0
+        if src == REMOTE_WESTERN:
+            share = 1.0 if (p.bank_accounts[j] and s.status[i] != IRREGULAR) else 0.0
+        elif src == REMOTE_RUSSIAN:
+            share = 1.0 if p.russian_transfers[j] else workaround
+        income = s.remote_income[i] * share
+        if s.employed[i]:
+            income += p.wage[j, c]
+        if c == JOURNALIST:
+            income += p.media_grant[j]
+        savings = s.ru_savings[i] if p.russian_transfers[j] else np.float32(0.0)
+        s.cash[i] += (np.float64(savings) + income) - p.cost[j]
+        if p.russian_transfers[j]:
+            s.ru_savings[i] = 0.0
+        if s.cash[i] < min_cash_months * p.cost[j] and income < p.cost[j]:
+            forced[i] = True
+        # Jobs lost and found.
+        status = s.status[i]
+        allowed = WORK_RIGHTS[status] or (status == VISA_FREE and p.work_visa_free[j])
+        if s.employed[i]:
+            if not allowed or u_loss[i] < p.job_loss[j]:
+                s.employed[i] = False
+        elif allowed:
+            lang = np.float32(0.5) + np.float32(0.5) * s.language[i]
+            if u_find[i] < min(job_rate[c, j] * lang, 1.0):
+                s.employed[i] = True
 
 
 # --------------------------------------------------------------------------------------------
@@ -278,7 +311,7 @@ def legal_status(s: State, st: Step) -> None:
 @njit(cache=True)
 def _legal_status_kernel(n, H, s, p, job_rate, u_main, u_second, u_permit, forced,
                          visa_runs, permits_refused, asylum_granted, permits_granted, asylum_applications):
-    """legal_status for each emigrant abroad, in the order of the mechanism (see docs/model.md)."""
+    """The legal_status rule for each emigrant abroad, in the order of the mechanism (docs/model.md)."""
     for i in range(n):
         j = s.location[i]
         if j >= H:
@@ -335,7 +368,8 @@ def _legal_status_kernel(n, H, s, p, job_rate, u_main, u_second, u_permit, force
         # Applications for a temporary permit, from a visa-free stay or a visa.
         if (status == VISA_FREE or status == VISA) and has_doc:
             cash = s.cash[i]
-            job = 1.0 if s.employed[i] else min(job_rate[c, j] * (0.5 + 0.5 * s.language[i]), 1.0)
+            lang = np.float32(0.5) + np.float32(0.5) * s.language[i]
+            job = 1.0 if s.employed[i] else min(job_rate[c, j] * lang, 1.0)
             company = p.company_permit[j, c]
             if p.relocation[j] and (c == IT or c == BUSINESS):
                 company *= 2.0
@@ -376,25 +410,45 @@ def integration(s: State, st: Step) -> None:
     Growth is slowed by an insular Russian-speaking enclave (the larger the enclave's share of
     the host population, the stronger) and by hostility; it stops without legal status.
     """
-    p, g = st.policy, st.integration
-    rows = _abroad(s, st)
-    j = s.location[rows]
-    lang = s.language[rows]
-    courses = p.courses[j]
-    s.language[rows] = lang + g.language_rate * (1.0 + g.courses_bonus * courses) * (1.0 - lang)
-    pct = p.enclave_pct(st.stock)
+    g = st.integration
+    pct = st.policy.enclave_pct(st.stock)
     enclave = g.enclave_penalty * pct / (pct + g.enclave_half_pct)
-    status = s.status[rows]
-    rate = (
-        g.base_rate
-        * (1.0 + g.work_bonus * s.employed[rows] + g.secure_bonus * SECURE[status] + g.courses_bonus * courses)
-        * (0.5 + 0.5 * lang)
-        * (1.0 - enclave[j])
-        * (1.0 - g.hostility_penalty * st.hostility[j])
-        * (status != Status.IRREGULAR)
+    _integration_kernel(
+        st.n, st.n_hosts, s.columns(), st.policy.courses, enclave, st.hostility, SECURE, g.base_rate,
+        g.work_bonus, g.secure_bonus, g.courses_bonus, g.hostility_penalty, g.language_rate,
     )
-    integ = s.integration[rows]
-    s.integration[rows] = integ + rate * (1.0 - integ)
+
+
+@njit(cache=True)
+def _integration_kernel(n, H, s, courses, enclave, hostility, secure, base_rate, work_bonus, secure_bonus,
+                        courses_bonus, hostility_penalty, language_rate):
+    """The integration rule for each emigrant abroad (float32 steps where the columns are float32).
+
+    language    += language_rate * (1 + courses_bonus * courses) * (1 - language)
+    integration += rate * (1 - integration), with rate = base_rate
+                   * (1 + work_bonus * employed + secure_bonus * secure + courses_bonus * courses)
+                   * (0.5 + 0.5 * language before this month) * (1 - enclave) * (1 - hostility_penalty
+                   * hostility) * (0 without legal status)
+    """
+    one, half = np.float32(1.0), np.float32(0.5)
+    for i in range(n):
+        j = s.location[i]
+        if j >= H:
+            continue
+        lang = s.language[i]
+        s.language[i] = lang + language_rate * (1.0 + courses_bonus * courses[j]) * (one - lang)
+        status = s.status[i]
+        if status == IRREGULAR:
+            continue
+        rate = (
+            base_rate
+            * (1.0 + work_bonus * s.employed[i] + secure_bonus * secure[status] + courses_bonus * courses[j])
+            * (half + half * lang)
+            * (1.0 - enclave[j])
+            * (1.0 - hostility_penalty * hostility[j])
+        )
+        integ = s.integration[i]
+        s.integration[i] = integ + rate * (one - integ)
 
 
 # --------------------------------------------------------------------------------------------
@@ -408,20 +462,48 @@ def pressure(s: State, st: Step) -> None:
     The detained are extradited to Russia (and persecuted there) or expelled from the host;
     people without legal status are deported to Russia.
     """
-    p = st.policy
-    rows = _abroad(s, st)
-    j, c = s.location[rows], s.category[rows]
-    harassed = st.u("harassment")[rows] < p.harassment[j] * st.hostility[j]
-    detained = st.u("detention")[rows] < p.security[j] * s.engagement[rows]
-    extradited = detained & (st.u("extradition")[rows] < p.extradition[j])
-    deported = ~detained & (s.status[rows] == Status.IRREGULAR) & (st.u("deportation")[rows] < p.deportation[j])
-    st.harassed[rows[harassed]] = True
-    st.expelled[rows[detained & ~extradited]] = True
-    for name, mask in (("under_pressure", harassed | detained), ("harassed", harassed), ("detained", detained),
-                       ("extradited", extradited), ("deported", deported)):
-        st.count(name, j[mask], c[mask])
-    s.persecuted[rows[extradited]] = True
-    move_to_russia(s, st, rows[extradited | deported], forced=True)
+    p, f = st.policy, st.flows
+    to_russia = np.zeros(st.n, bool)
+    _pressure_kernel(
+        st.n, st.n_hosts, s.columns(), p.harassment * st.hostility, p.security, p.extradition, p.deportation,
+        st.u("harassment"), st.u("detention"), st.u("extradition"), st.u("deportation"),
+        st.harassed, st.expelled, to_russia,
+        f["under_pressure"], f["harassed"], f["detained"], f["extradited"], f["deported"],
+    )
+    move_to_russia(s, st, np.flatnonzero(to_russia), forced=True)
+
+
+@njit(cache=True)
+def _pressure_kernel(n, H, s, harassment, security, extradition, deportation, u_harass, u_detain, u_extradite,
+                     u_deport, harassed, expelled, to_russia, n_pressure, n_harassed, n_detained, n_extradited,
+                     n_deported):
+    """The pressure rule for each emigrant abroad: harassed with probability harassment x hostility,
+    detained with probability security_cooperation x engagement, then extradited (and persecuted)
+    with probability extradition_share or else expelled; without status, deported.
+    """
+    for i in range(n):
+        j = s.location[i]
+        if j >= H:
+            continue
+        cell = j * C + s.category[i]
+        is_harassed = u_harass[i] < harassment[j]
+        detained = u_detain[i] < security[j] * s.engagement[i]
+        if is_harassed:
+            harassed[i] = True
+            n_harassed[cell] += 1
+        if is_harassed or detained:
+            n_pressure[cell] += 1
+        if detained:
+            n_detained[cell] += 1
+            if u_extradite[i] < extradition[j]:
+                n_extradited[cell] += 1
+                s.persecuted[i] = True
+                to_russia[i] = True
+            else:
+                expelled[i] = True
+        elif s.status[i] == IRREGULAR and u_deport[i] < deportation[j]:
+            n_deported[cell] += 1
+            to_russia[i] = True
 
 
 # --------------------------------------------------------------------------------------------
@@ -441,25 +523,42 @@ def russia(s: State, st: Step) -> None:
     The persecuted and the mobilized cannot leave. The rest re-emigrate at a base rate, raised
     for draft-age men while a mobilization is on (IT specialists who came back, then fled).
     """
-    r = st.russia
-    rows = np.flatnonzero(s.location[: st.n] == st.RU)
-    if len(rows) == 0:
-        return
-    loc, c = s.location[rows], s.category[rows]
-    new_pers = ~s.persecuted[rows] & (
-        st.u("repression")[rows] < r.repression_base + r.repression_engagement * s.engagement[rows]
+    r, f = st.russia, st.flows
+    leaving = np.zeros(st.n, bool)
+    _russia_kernel(
+        st.n, st.n_hosts, st.t, s.columns(), st.u("repression"), st.u("draft"), st.u("reemigration"),
+        r.repression_base, r.repression_engagement, r.mobilization, r.draft_risk, r.draft_age_min, r.draft_age_max,
+        r.reemigration_rate, r.mobilization_flight, leaving, f["newly_persecuted"], f["newly_mobilized"],
     )
-    s.persecuted[rows[new_pers]] = True
-    st.count("newly_persecuted", loc[new_pers], c[new_pers])
-    exposed = draft_age(s, st, rows) & r.mobilization
-    called = exposed & ~s.mobilized[rows] & (st.u("draft")[rows] < r.draft_risk)
-    s.mobilized[rows[called]] = True
-    st.count("newly_mobilized", loc[called], c[called])
-    free = ~s.persecuted[rows] & ~s.mobilized[rows]
-    p_leave = r.reemigration_rate + r.mobilization_flight * exposed
-    leaving = rows[free & (st.u("reemigration")[rows] < p_leave)]
-    if len(leaving):
-        decide(s, st, leaving, allow_stay=False, allow_return=False)
+    rows = np.flatnonzero(leaving)
+    if len(rows):
+        decide(s, st, rows, allow_stay=False, allow_return=False)
+
+
+@njit(cache=True)
+def _russia_kernel(n, H, t, s, u_repress, u_draft, u_leave, repression_base, repression_engagement, mobilization,
+                   draft_risk, age_min, age_max, reemigration_rate, mobilization_flight, leaving,
+                   n_persecuted, n_mobilized):
+    """The russia rule for each returnee: persecuted with probability repression_base +
+    repression_engagement x engagement; while a mobilization is on, draft-age men are called up
+    with probability draft_risk; the free leave again with probability reemigration_rate (+
+    mobilization_flight for draft-age men during a mobilization).
+    """
+    for i in range(n):
+        if s.location[i] != H:
+            continue
+        cell = H * C + s.category[i]
+        if not s.persecuted[i] and u_repress[i] < repression_base + repression_engagement * s.engagement[i]:
+            s.persecuted[i] = True
+            n_persecuted[cell] += 1
+        age = s.age0[i] + (t - s.depart[i]) / 12.0
+        exposed = mobilization and s.male[i] and age >= age_min and age <= age_max
+        if exposed and not s.mobilized[i] and u_draft[i] < draft_risk:
+            s.mobilized[i] = True
+            n_mobilized[cell] += 1
+        if not s.persecuted[i] and not s.mobilized[i]:
+            if u_leave[i] < reemigration_rate + mobilization_flight * exposed:
+                leaving[i] = True
 
 
 # --------------------------------------------------------------------------------------------
@@ -503,9 +602,9 @@ def _utility(place: float, k_income: float, remote_pay: float, wage: float, empl
 
 
 @njit(cache=True)
-def _pick(util: np.ndarray, feasible: np.ndarray, u: float) -> int:
+def _pick(util: np.ndarray, feasible: np.ndarray, u: float, weight: np.ndarray) -> int:
     """Multinomial-logit draw: the first feasible option whose cumulative choice probability
-    exceeds `u`; -1 when no option is feasible.
+    exceeds `u`; -1 when no option is feasible. `weight` is scratch space, one per option.
     """
     top = -np.inf
     for k in range(len(util)):
@@ -516,24 +615,26 @@ def _pick(util: np.ndarray, feasible: np.ndarray, u: float) -> int:
     total = 0.0
     last = -1
     for k in range(len(util)):
+        weight[k] = 0.0
         if feasible[k]:
-            total += math.exp(util[k] - top)
+            weight[k] = math.exp(util[k] - top)
+            total += weight[k]
             last = k
     threshold = u * total
     acc = 0.0
     for k in range(len(util)):
-        if feasible[k]:
-            acc += math.exp(util[k] - top)
-            if acc > threshold:
-                return k
+        acc += weight[k]
+        if feasible[k] and acc > threshold:
+            return k
     return last  # u * total rounded up to total
 
 
 @njit(cache=True)
 def _choose_kernel(util: np.ndarray, feasible: np.ndarray, u: np.ndarray) -> np.ndarray:
     pick = np.empty(len(u), np.int64)
+    weight = np.empty(util.shape[1])
     for i in range(len(u)):
-        pick[i] = _pick(util[i], feasible[i], u[i])
+        pick[i] = _pick(util[i], feasible[i], u[i], weight)
     return pick
 
 
@@ -577,6 +678,7 @@ def _decide_kernel(c, src, remote, cash, eng, lang, passport, td, luck, u, cur, 
     route = np.full(n, -1, np.int8)
     util = np.empty(H + 1)
     feasible = np.empty(H + 1, np.bool_)
+    weight = np.empty(H + 1)
     kinds = np.empty(H, np.int8)
     for i in range(n):
         ci = c[i]
@@ -609,7 +711,7 @@ def _decide_kernel(c, src, remote, cash, eng, lang, passport, td, luck, u, cur, 
                        - move_cost + b_legal * route_security[k])
         util[H] = return_u[i]
         feasible[H] = allow_return
-        pick[i] = _pick(util, feasible, u[i])
+        pick[i] = _pick(util, feasible, u[i], weight)
         if 0 <= pick[i] < H:
             route[i] = kinds[pick[i]]
     return pick, route

@@ -21,6 +21,8 @@ class Streams:
 
     def __init__(self, seed: int) -> None:
         self.seed = int(seed)
+        self._month = None  # the month whose draws are cached (rules may ask for a stream twice)
+        self._cache: dict[str, np.ndarray] = {}
 
     def generator(self, name: str, month: int = -1) -> np.random.Generator:
         """The generator of stream `name` for `month` (-1: not tied to a month)."""
@@ -28,5 +30,12 @@ class Streams:
         return np.random.Generator(np.random.PCG64(np.random.SeedSequence(key)))
 
     def uniform(self, name: str, month: int, n: int) -> np.ndarray:
-        """`n` uniforms on [0, 1): element i belongs to agent row i."""
-        return self.generator(name, month).random(n, dtype=np.float32)
+        """`n` uniforms on [0, 1): element i belongs to agent row i (read-only)."""
+        if month != self._month:
+            self._month, self._cache = month, {}
+        draws = self._cache.get(name)
+        if draws is None or len(draws) < n:
+            draws = self.generator(name, month).random(n, dtype=np.float32)
+            draws.flags.writeable = False
+            self._cache[name] = draws
+        return draws[:n]
