@@ -77,8 +77,8 @@ class Step:
     streams: Streams
     n_hosts: int
     stock: np.ndarray  # persons per host at the start of the month (H)
-    peer_return: np.ndarray  # last month's return rate per host and category (H x C)
-    peer_permit: np.ndarray  # last month's permit grant rate per host and category (H x C)
+    peer_return: np.ndarray  # peers' recent return rate per host and category (H x C), see peer_rates
+    peer_permit: np.ndarray  # peers' recent permit grant rate per host and category (H x C)
     hostility: np.ndarray = field(init=False)
     forced: np.ndarray = field(init=False)  # must decide this month (status or money ran out)
     expelled: np.ndarray = field(init=False)  # must leave the current host
@@ -845,7 +845,7 @@ def decide(
     # Staying: the job one has, else the chance of one under one's status; the status quo terms.
     stay_employment = np.zeros(len(rows))
     job_here = np.minimum(JOB_HORIZON_MONTHS * job_chance(s, st, r, loc[here]), 1.0)
-    stay_employment[here] = np.where(s.employed[r], 1.0, job_here * can_work(s, st, r))
+    stay_employment[here] = np.where(s.employed[r], 1.0, job_here) * can_work(s, st, r)  # no work without the right
     stay_terms = np.zeros(len(rows))
     stay_terms[here] = (
         b.inertia + b.beta_integration * s.integration[r] + b.beta_legal * LEGAL_SECURITY[s.status[r]]

@@ -396,7 +396,8 @@ class Economy(Strict):
         True, description="Russians with legal status can open local bank accounts (needed for Western pay)."
     )
     russian_transfers: bool = Field(
-        False, description="Russian cards and transfers work: Russian savings and rouble income reach the emigrant."
+        False, description="Russian cards and transfers work: Russian savings and rouble income reach the emigrant "
+        "(elsewhere savings stay in Russia and only russia.transfer_workaround_share of rouble income arrives)."
     )
 
 
@@ -562,10 +563,12 @@ class Behaviour(Strict):
     beta_integration: float = Field(2.0, description="Utility of staying per unit of integration.")
     beta_family: float = Field(1.0, description="Utility of returning per unit of family ties in Russia.")
     beta_peer_return: float = Field(
-        20.0, description="Utility of returning per unit of last month's return rate among peers (same host and category)."
+        20.0, description="Utility of returning per unit of the peers' recent return rate (same host and category; "
+        "see peer_memory and peer_min_persons)."
     )
     beta_peer_permit: float = Field(
-        20.0, description="Utility of a host per unit of last month's permit grant rate there (same category)."
+        20.0, description="Utility of a host per unit of the peers' recent permit grant rate there (same category; "
+        "see peer_memory and peer_min_persons)."
     )
     peer_memory: float = Field(
         0.75, ge=0.0, lt=1.0,
