@@ -59,7 +59,7 @@ class Recorder:
     def record(self, month: int, s: State, st: Step) -> None:
         """Metrics at the end of `month` from the state and the month's flows."""
         H = self.H
-        counts, ever_left = _count_stocks(st.n, H, s.columns(), SECURE, self.threshold)
+        counts, ever_left = _count_stocks(st.n, H, s.columns(), SECURE, np.float32(self.threshold))  # as integration
         for k, name in enumerate(STOCKS):
             self._store(name, month, counts[k, : H + 1] * self.scale)
         for name in FLOWS:

@@ -527,7 +527,9 @@ def russia(s: State, st: Step) -> None:
     leaving = np.zeros(st.n, bool)
     _russia_kernel(
         st.n, st.n_hosts, st.t, s.columns(), st.u("repression"), st.u("draft"), st.u("reemigration"),
-        r.repression_base, r.repression_engagement, r.mobilization, r.draft_risk, r.draft_age_min, r.draft_age_max,
+        # float32 as in the rule's NumPy form (these probabilities meet float32 columns and draws)
+        np.float32(r.repression_base), np.float32(r.repression_engagement), r.mobilization, np.float32(r.draft_risk),
+        r.draft_age_min, r.draft_age_max,
         r.reemigration_rate, r.mobilization_flight, leaving, f["newly_persecuted"], f["newly_mobilized"],
     )
     rows = np.flatnonzero(leaving)
