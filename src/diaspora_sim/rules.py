@@ -16,7 +16,7 @@ from numba import njit
 from .policy import Policy
 from .schema import CATEGORIES, Behaviour, Integration, Russia
 from .state import LEGAL_SECURITY, RESIDENT, SECURE, WORK_RIGHTS, Income, State, Status
-from .streams import Streams
+from .streams import Streams, draw
 
 IT = CATEGORIES.index("it_specialist")
 JOURNALIST = CATEGORIES.index("journalist_activist")
@@ -97,9 +97,13 @@ class Step:
         """Location code of Russia."""
         return self.n_hosts
 
-    def u(self, name: str) -> np.ndarray:
-        """This month's uniforms of stream `name`, one per active row."""
-        return self.streams.uniform(name, self.t, self.n)
+    def key(self, name: str) -> np.uint64:
+        """This month's key of stream `name`: row i's uniform is streams.draw(key, i)."""
+        return self.streams.key(name, self.t)
+
+    def u(self, name: str, rows: np.ndarray) -> np.ndarray:
+        """This month's uniforms of stream `name` for agent `rows`."""
+        return self.streams.draws(name, self.t, rows)
 
     def count(self, name: str, loc: np.ndarray, cat: np.ndarray) -> None:
         """Add one agent per row to flow `name` at (location, category)."""
@@ -209,13 +213,13 @@ def resources(s: State, st: Step) -> None:
     """
     r = st.russia
     _resources_kernel(
-        st.n, st.n_hosts, s.columns(), st.policy.arrays(), _job_rates(st), st.u("job_loss"), st.u("job_finding"),
+        st.n, st.n_hosts, s.columns(), st.policy.arrays(), _job_rates(st), st.key("job_loss"), st.key("job_finding"),
         st.forced, st.behaviour.min_cash_months, r.transfer_workaround_share, r.cost_of_living_usd,
     )
 
 
 @njit(cache=True)
-def _resources_kernel(n, H, s, p, job_rate, u_loss, u_find, forced, min_cash_months, workaround, cost_ru):
+def _resources_kernel(n, H, s, p, job_rate, loss_key, find_key, forced, min_cash_months, workaround, cost_ru):
     """The resources rule for each emigrant abroad or back in Russia (arithmetic as in monthly_income,
     job_chance and russian_income, in the same precision).
     """
@@ -252,11 +256,11 @@ def _resources_kernel(n, H, s, p, job_rate, u_loss, u_find, forced, min_cash_mon
         status = s.status[i]
         allowed = WORK_RIGHTS[status] or (status == VISA_FREE and p.work_visa_free[j])
         if s.employed[i]:
-            if not allowed or u_loss[i] < p.job_loss[j]:
+            if not allowed or draw(loss_key, i) < p.job_loss[j]:
                 s.employed[i] = False
         elif allowed:
             lang = np.float32(0.5) + np.float32(0.5) * s.language[i]
-            if u_find[i] < min(job_rate[c, j] * lang, 1.0):
+            if draw(find_key, i) < min(job_rate[c, j] * lang, 1.0):
                 s.employed[i] = True
 
 
@@ -277,7 +281,7 @@ def documents(s: State, st: Step) -> None:
     in_ru = s.location[due] == ru
     r = st.russia
     p_renew = np.where(in_ru, 1.0, r.passport_renewal * (1.0 - r.renewal_engagement_penalty * s.engagement[due]))
-    renewed = st.u("passport")[due] < p_renew
+    renewed = st.u("passport", due) < p_renew
     s.passport_expiry[due[renewed]] = st.t + PASSPORT_RENEWAL_MONTHS
     lost = due[~renewed]
     s.passport_valid[lost] = False
@@ -303,13 +307,13 @@ def legal_status(s: State, st: Step) -> None:
     f = st.flows
     _legal_status_kernel(
         st.n, st.n_hosts, s.columns(), st.policy.arrays(), _job_rates(st),
-        st.u("status"), st.u("status_second"), st.u("permit"), st.forced,
+        st.key("status"), st.key("status_second"), st.key("permit"), st.forced,
         f["visa_runs"], f["permits_refused"], f["asylum_granted"], f["permits_granted"], f["asylum_applications"],
     )
 
 
 @njit(cache=True)
-def _legal_status_kernel(n, H, s, p, job_rate, u_main, u_second, u_permit, forced,
+def _legal_status_kernel(n, H, s, p, job_rate, main_key, second_key, permit_key, forced,
                          visa_runs, permits_refused, asylum_granted, permits_granted, asylum_applications):
     """The legal_status rule for each emigrant abroad, in the order of the mechanism (docs/model.md)."""
     for i in range(n):
@@ -341,11 +345,11 @@ def _legal_status_kernel(n, H, s, p, job_rate, u_main, u_second, u_permit, force
         renewed = False
         if status == TEMPORARY or status == HUMANITARIAN:
             months_res += 1
-            if u_main[i] < p.revocation[j]:
+            if draw(main_key, i) < p.revocation[j]:
                 status = IRREGULAR
                 permits_refused[cell] += 1
             elif left <= 0:
-                if has_doc and u_second[i] < p.renewal[j]:
+                if has_doc and draw(second_key, i) < p.renewal[j]:
                     renewed = True
                     status = TEMPORARY
                     left = p.permit_months[j]
@@ -353,12 +357,12 @@ def _legal_status_kernel(n, H, s, p, job_rate, u_main, u_second, u_permit, force
                     status = IRREGULAR
                     permits_refused[cell] += 1
         if (status == TEMPORARY and not renewed and months_res >= p.permanent_after[j]
-                and u_second[i] < p.permanent_approval[j]):
+                and draw(second_key, i) < p.permanent_approval[j]):
             status = PERMANENT
 
         # Asylum decisions.
         if status == ASYLUM_PENDING and left <= 0:
-            if u_main[i] < p.asylum_approval[j, c] * s.engagement[i]:
+            if draw(main_key, i) < p.asylum_approval[j, c] * s.engagement[i]:
                 status = REFUGEE
                 asylum_granted[cell] += 1
             else:
@@ -379,7 +383,7 @@ def _legal_status_kernel(n, H, s, p, job_rate, u_main, u_second, u_permit, force
                 * (1.0 - p.property_permit[j, c] * (cash >= p.property_price[j]))
                 * (1.0 - p.family_permit[j, c])
             )
-            if u_permit[i] < 1.0 - p_none:
+            if draw(permit_key, i) < 1.0 - p_none:
                 status = TEMPORARY
                 left = p.permit_months[j]
                 months_res = 0
@@ -466,7 +470,7 @@ def pressure(s: State, st: Step) -> None:
     to_russia = np.zeros(st.n, bool)
     _pressure_kernel(
         st.n, st.n_hosts, s.columns(), p.harassment * st.hostility, p.security, p.extradition, p.deportation,
-        st.u("harassment"), st.u("detention"), st.u("extradition"), st.u("deportation"),
+        st.key("harassment"), st.key("detention"), st.key("extradition"), st.key("deportation"),
         st.harassed, st.expelled, to_russia,
         f["under_pressure"], f["harassed"], f["detained"], f["extradited"], f["deported"],
     )
@@ -474,8 +478,8 @@ def pressure(s: State, st: Step) -> None:
 
 
 @njit(cache=True)
-def _pressure_kernel(n, H, s, harassment, security, extradition, deportation, u_harass, u_detain, u_extradite,
-                     u_deport, harassed, expelled, to_russia, n_pressure, n_harassed, n_detained, n_extradited,
+def _pressure_kernel(n, H, s, harassment, security, extradition, deportation, harass_key, detain_key, extradite_key,
+                     deport_key, harassed, expelled, to_russia, n_pressure, n_harassed, n_detained, n_extradited,
                      n_deported):
     """The pressure rule for each emigrant abroad: harassed with probability harassment x hostility,
     detained with probability security_cooperation x engagement, then extradited (and persecuted)
@@ -486,8 +490,8 @@ def _pressure_kernel(n, H, s, harassment, security, extradition, deportation, u_
         if j >= H:
             continue
         cell = j * C + s.category[i]
-        is_harassed = u_harass[i] < harassment[j]
-        detained = u_detain[i] < security[j] * s.engagement[i]
+        is_harassed = draw(harass_key, i) < harassment[j]
+        detained = draw(detain_key, i) < security[j] * s.engagement[i]
         if is_harassed:
             harassed[i] = True
             n_harassed[cell] += 1
@@ -495,13 +499,13 @@ def _pressure_kernel(n, H, s, harassment, security, extradition, deportation, u_
             n_pressure[cell] += 1
         if detained:
             n_detained[cell] += 1
-            if u_extradite[i] < extradition[j]:
+            if draw(extradite_key, i) < extradition[j]:
                 n_extradited[cell] += 1
                 s.persecuted[i] = True
                 to_russia[i] = True
             else:
                 expelled[i] = True
-        elif s.status[i] == IRREGULAR and u_deport[i] < deportation[j]:
+        elif s.status[i] == IRREGULAR and draw(deport_key, i) < deportation[j]:
             n_deported[cell] += 1
             to_russia[i] = True
 
@@ -526,7 +530,7 @@ def russia(s: State, st: Step) -> None:
     r, f = st.russia, st.flows
     leaving = np.zeros(st.n, bool)
     _russia_kernel(
-        st.n, st.n_hosts, st.t, s.columns(), st.u("repression"), st.u("draft"), st.u("reemigration"),
+        st.n, st.n_hosts, st.t, s.columns(), st.key("repression"), st.key("draft"), st.key("reemigration"),
         # float32 as in the rule's NumPy form (these probabilities meet float32 columns and draws)
         np.float32(r.repression_base), np.float32(r.repression_engagement), r.mobilization, np.float32(r.draft_risk),
         r.draft_age_min, r.draft_age_max,
@@ -538,7 +542,7 @@ def russia(s: State, st: Step) -> None:
 
 
 @njit(cache=True)
-def _russia_kernel(n, H, t, s, u_repress, u_draft, u_leave, repression_base, repression_engagement, mobilization,
+def _russia_kernel(n, H, t, s, repress_key, draft_key, leave_key, repression_base, repression_engagement, mobilization,
                    draft_risk, age_min, age_max, reemigration_rate, mobilization_flight, leaving,
                    n_persecuted, n_mobilized):
     """The russia rule for each returnee: persecuted with probability repression_base +
@@ -550,16 +554,16 @@ def _russia_kernel(n, H, t, s, u_repress, u_draft, u_leave, repression_base, rep
         if s.location[i] != H:
             continue
         cell = H * C + s.category[i]
-        if not s.persecuted[i] and u_repress[i] < repression_base + repression_engagement * s.engagement[i]:
+        if not s.persecuted[i] and draw(repress_key, i) < repression_base + repression_engagement * s.engagement[i]:
             s.persecuted[i] = True
             n_persecuted[cell] += 1
         age = s.age0[i] + (t - s.depart[i]) / 12.0
         exposed = mobilization and s.male[i] and age >= age_min and age <= age_max
-        if exposed and not s.mobilized[i] and u_draft[i] < draft_risk:
+        if exposed and not s.mobilized[i] and draw(draft_key, i) < draft_risk:
             s.mobilized[i] = True
             n_mobilized[cell] += 1
         if not s.persecuted[i] and not s.mobilized[i]:
-            if u_leave[i] < reemigration_rate + mobilization_flight * exposed:
+            if draw(leave_key, i) < reemigration_rate + mobilization_flight * exposed:
                 leaving[i] = True
 
 
@@ -858,8 +862,8 @@ def decide(
 
     pick, route = _decide_kernel(
         c, s.income_source[rows], s.remote_income[rows], s.cash[rows], s.engagement[rows],
-        0.5 + 0.5 * s.language[rows], s.passport_valid[rows], s.travel_doc[rows], st.u("visa_luck")[rows],
-        st.u("choice_first" if first else "choice")[rows], cur, can_stay, stay_employment, stay_terms,
+        0.5 + 0.5 * s.language[rows], s.passport_valid[rows], s.travel_doc[rows], st.u("visa_luck", rows),
+        st.u("choice_first" if first else "choice", rows), cur, can_stay, stay_employment, stay_terms,
         return_utility(s, st, rows), allow_return, p.visa_free, p.internal_ok, p.accepts_td, ~p.entry_ban,
         p.travel_cost, p.work_visa_free, p.visa_approval.T.copy(), p.humanitarian_approval.T.copy(),
         p.work_visa_approval.T.copy(), p.it_approval, _job_rates(st), float(JOB_HORIZON_MONTHS),
@@ -933,7 +937,7 @@ def decisions(s: State, st: Step) -> None:
     rows = _abroad(s, st)
     rate = np.where(st.harassed[rows], b.pressure_decision_rate, b.decision_rate)
     must = st.forced[rows] | st.expelled[rows]
-    deciding = rows[must | (st.u("reconsider")[rows] < rate)]
+    deciding = rows[must | (st.u("reconsider", rows) < rate)]
     decide(s, st, deciding)
 
 
