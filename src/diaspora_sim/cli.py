@@ -126,6 +126,10 @@ def build_parser() -> argparse.ArgumentParser:
     plot.add_argument("runs", nargs="+", help="run folders")
     plot.add_argument("--out", default="comparison.png", help="figure to write")
     plot.set_defaults(func=_plot)
+
+    from .experiment_cli import add_commands  # sweep, results, compare
+
+    add_commands(sub)
     return parser
 
 
