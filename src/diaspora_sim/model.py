@@ -132,8 +132,8 @@ class DiasporaModel(mesa.Model):
             integration=self.integration_params, streams=self.streams, n_hosts=H,
             stock=stock_hc.sum(axis=1), peer_return=self.peer_return, peer_permit=self.peer_permit,
         )
-        self.agent_steps += int(np.count_nonzero(s.location[:n] <= H))
         self._add_agents(rules.outflow(s, st))
+        self.agent_steps += int(np.count_nonzero(s.location[:n] <= H))  # abroad or in Russia, new leavers included
         rules.resources(s, st)
         rules.documents(s, st)
         rules.legal_status(s, st)

@@ -276,24 +276,35 @@ def documents(s: State, st: Step) -> None:
     residents of a host that issues Nansen-style travel documents get one when their passport
     is no longer valid.
     """
-    n, ru = st.n, st.RU
-    due = np.flatnonzero(s.passport_valid[:n] & (s.passport_expiry[:n] <= st.t) & s.left[:n])
-    in_ru = s.location[due] == ru
     r = st.russia
-    p_renew = np.where(in_ru, 1.0, r.passport_renewal * (1.0 - r.renewal_engagement_penalty * s.engagement[due]))
-    renewed = st.u("passport", due) < p_renew
-    s.passport_expiry[due[renewed]] = st.t + PASSPORT_RENEWAL_MONTHS
-    lost = due[~renewed]
-    s.passport_valid[lost] = False
-    st.count("passports_expired", s.location[lost], s.category[lost])
+    _documents_kernel(
+        st.n, st.n_hosts, st.t, s.columns(), st.key("passport"), r.passport_renewal, r.renewal_engagement_penalty,
+        st.policy.travel_document, RESIDENT, st.flows["passports_expired"],
+    )
 
-    home = np.flatnonzero((s.location[:n] == ru) & ~s.passport_valid[:n])  # new passport at home
-    s.passport_valid[home] = True
-    s.passport_expiry[home] = st.t + PASSPORT_RENEWAL_MONTHS
 
-    rows = _abroad(s, st)
-    issue = ~s.passport_valid[rows] & st.policy.travel_document[s.location[rows]] & RESIDENT[s.status[rows]]
-    s.travel_doc[rows[issue]] = True
+@njit(cache=True)
+def _documents_kernel(n, H, t, s, key, renewal, engagement_penalty, travel_document, resident, expired):
+    """The documents rule for each emigrant who has left: renewal with probability
+    renewal * (1 - engagement_penalty * engagement) abroad (1 in Russia), else the passport
+    lapses; a new passport at home; travel documents for legal residents without one.
+    """
+    for i in range(n):
+        if not s.left[i]:
+            continue
+        loc = s.location[i]
+        if s.passport_valid[i] and s.passport_expiry[i] <= t:
+            p_renew = 1.0 if loc == H else renewal * (1.0 - engagement_penalty * s.engagement[i])
+            if draw(key, i) < p_renew:
+                s.passport_expiry[i] = t + PASSPORT_RENEWAL_MONTHS
+            else:
+                s.passport_valid[i] = False
+                expired[loc * C + s.category[i]] += 1
+        if loc == H and not s.passport_valid[i]:  # a new passport at home
+            s.passport_valid[i] = True
+            s.passport_expiry[i] = t + PASSPORT_RENEWAL_MONTHS
+        elif loc < H and not s.passport_valid[i] and travel_document[loc] and resident[s.status[i]]:
+            s.travel_doc[i] = True
 
 
 def legal_status(s: State, st: Step) -> None:
@@ -790,22 +801,48 @@ def host_utility(s: State, st: Step, rows: np.ndarray, employment: np.ndarray) -
 
 
 def return_utility(s: State, st: Step, rows: np.ndarray) -> np.ndarray:
-    """Systematic utility of going back to (or staying in) Russia, per emigrant."""
+    """Systematic utility of going back to (or staying in) Russia, per emigrant.
+
+    utility = return_constant[c] + beta_income * (russian_income - cost of living) / 1000
+    + beta_savings * ln(1 + cash / cost of living) - beta_risk * (repression_base +
+    repression_engagement * engagement) - beta_draft * [draft-age man] * (1 during a
+    mobilization, else draft_fear) + beta_family * family_ties + it_lure * [IT specialist]
+    + beta_peer_return * the peers' return rate in the current host.
+    """
     r, b = st.russia, st.behaviour
-    c = s.category[rows]
-    loc = s.location[rows]
-    income = russian_income(s, st, rows)
-    peers = np.where(loc < st.n_hosts, st.peer_return[np.minimum(loc, st.n_hosts - 1), c], 0.0)
-    return (
-        np.array(b.return_constant.values())[c]
-        + b.beta_income * (income - r.cost_of_living_usd) / 1000.0
-        + b.beta_savings * np.log1p(np.maximum(s.cash[rows], 0.0) / r.cost_of_living_usd)
-        - b.beta_risk * (r.repression_base + r.repression_engagement * s.engagement[rows])
-        - b.beta_draft * draft_age(s, st, rows) * (1.0 if r.mobilization else r.draft_fear)
-        + b.beta_family * s.family_ties[rows]
-        + r.it_lure * (c == IT)
-        + b.beta_peer_return * peers
+    return _return_utility_kernel(
+        rows, st.t, st.n_hosts, s.columns(), st.policy.ru_wage, st.peer_return,
+        np.array(b.return_constant.values()), b.beta_income, b.beta_savings, b.beta_risk, b.beta_draft,
+        b.beta_family, b.beta_peer_return, r.cost_of_living_usd, r.repression_base, r.repression_engagement,
+        1.0 if r.mobilization else r.draft_fear, r.draft_age_min, r.draft_age_max, r.it_lure,
     )
+
+
+@njit(cache=True)
+def _return_utility_kernel(rows, t, H, s, ru_wage, peer_return, constant, b_income, b_savings, b_risk, b_draft,
+                           b_family, b_peer, cost, repression_base, repression_engagement, draft_weight,
+                           age_min, age_max, it_lure):
+    out = np.empty(len(rows))
+    for k in range(len(rows)):
+        i = rows[k]
+        c = s.category[i]
+        remote = s.remote_income[i] if s.income_source[i] == REMOTE_RUSSIAN else 0.0
+        income = max(ru_wage[c], remote)  # russian_income
+        age = s.age0[i] + (t - s.depart[i]) / 12.0
+        draft_age = s.male[i] and age >= age_min and age <= age_max
+        loc = s.location[i]
+        peers = peer_return[loc, c] if loc < H else 0.0
+        out[k] = (
+            constant[c]
+            + b_income * (income - cost) / 1000.0
+            + b_savings * math.log1p(max(s.cash[i], 0.0) / cost)
+            - b_risk * (repression_base + repression_engagement * s.engagement[i])
+            - b_draft * draft_age * draft_weight
+            + b_family * s.family_ties[i]
+            + it_lure * (c == IT)
+            + b_peer * peers
+        )
+    return out
 
 
 def choose(utility: np.ndarray, feasible: np.ndarray, u: np.ndarray) -> np.ndarray:
