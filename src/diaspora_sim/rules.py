@@ -141,45 +141,113 @@ def outflow(s: State, st: Step) -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 
 
-def usable_remote_share(st: Step, source: np.ndarray, hosts: np.ndarray, legal: np.ndarray | bool = True) -> np.ndarray:
-    """Share of remote income from `source` that reaches an emigrant in `hosts` (arrays broadcast).
+# The per-person formulas below are compiled functions shared by the kernels; the array
+# functions after them apply the same formulas to chosen rows (for the choice model's tables,
+# tests and readers).
 
-    Western pay needs a local bank account, which needs legal status; rouble pay arrives where
-    Russian cards and transfers work, and elsewhere only its workaround share.
+
+@njit(cache=True)
+def _remote_share(source: int, bank_accounts: bool, legal: bool, russian_transfers: bool, workaround: float) -> float:
+    """Share of remote pay that reaches an emigrant: Western pay needs a local bank account,
+    which needs legal status; rouble pay arrives where Russian cards and transfers work, and
+    elsewhere only its workaround share.
+    """
+    if source == REMOTE_WESTERN:
+        return 1.0 if bank_accounts and legal else 0.0
+    if source == REMOTE_RUSSIAN:
+        return 1.0 if russian_transfers else workaround
+    return 0.0
+
+
+@njit(cache=True)
+def _income_abroad(s, p, i: int, workaround: float) -> float:
+    """Income this month, USD, of emigrant `i` abroad: usable remote pay, local wage, media grant."""
+    j, c = s.location[i], s.category[i]
+    share = _remote_share(s.income_source[i], p.bank_accounts[j], s.status[i] != IRREGULAR,
+                          p.russian_transfers[j], workaround)
+    income = s.remote_income[i] * share
+    if s.employed[i]:
+        income += p.wage[j, c]
+    if c == JOURNALIST:
+        income += p.media_grant[j]
+    return income
+
+
+@njit(cache=True)
+def _russian_income(s, p, i: int) -> float:
+    """Monthly income, USD, of emigrant `i` in Russia: the Russian wage of the category, or the
+    rouble remote job if it pays more (Western clients cannot pay into Russia).
+    """
+    remote = s.remote_income[i] if s.income_source[i] == REMOTE_RUSSIAN else np.float32(0.0)
+    return max(p.ru_wage[s.category[i]], np.float64(remote))
+
+
+@njit(cache=True)
+def _may_work(status: int, work_visa_free: bool) -> bool:
+    """Whether a status allows local work (a visa-free stay only where the host says so)."""
+    return WORK_RIGHTS[status] or (status == VISA_FREE and work_visa_free)
+
+
+@njit(cache=True)
+def _job_chance(job_rate: float, language: np.float32) -> float:
+    """Monthly probability of finding a local job: the host's rate for the category (support
+    programmes included) times 0.5 + 0.5 * language, at most 1.
+    """
+    return min(job_rate * (np.float32(0.5) + np.float32(0.5) * language), 1.0)
+
+
+@njit(cache=True)
+def _rows_loop(kind, s, p, rows, hosts, job_rate, workaround):
+    out = np.empty(len(rows))
+    for k in range(len(rows)):
+        i, h = rows[k], hosts[k]
+        if kind == 0:
+            out[k] = _income_abroad(s, p, i, workaround)
+        elif kind == 1:
+            out[k] = _russian_income(s, p, i)
+        elif kind == 2:
+            out[k] = _may_work(s.status[i], p.work_visa_free[h])
+        else:
+            out[k] = _job_chance(job_rate[s.category[i], h], s.language[i])
+    return out
+
+
+def _per_row(kind: int, s: State, st: Step, rows: np.ndarray, hosts: np.ndarray | None = None) -> np.ndarray:
+    rows = np.asarray(rows, np.int64)
+    hosts = s.location[rows].astype(np.int64) if hosts is None else np.asarray(hosts, np.int64)
+    return _rows_loop(kind, s.columns(), st.policy.arrays(), rows, hosts, _job_rates(st),
+                      st.russia.transfer_workaround_share)
+
+
+def usable_remote_share(st: Step, source: np.ndarray, hosts: np.ndarray, legal: np.ndarray | bool = True) -> np.ndarray:
+    """Share of remote income from `source` that reaches an emigrant in `hosts` with legal status
+    `legal` (arrays broadcast; see _remote_share).
     """
     p = st.policy
-    rouble = np.where(p.russian_transfers[hosts], 1.0, st.russia.transfer_workaround_share)
-    return np.where(
-        source == Income.REMOTE_WESTERN, p.bank_accounts[hosts] & legal,
-        np.where(source == Income.REMOTE_RUSSIAN, rouble, 0.0),
-    )
+    source, hosts, legal = np.broadcast_arrays(source, hosts, legal)
+    out = np.empty(source.shape)
+    for idx in np.ndindex(source.shape):
+        h = hosts[idx]
+        out[idx] = _remote_share(source[idx], p.bank_accounts[h], legal[idx], p.russian_transfers[h],
+                                 st.russia.transfer_workaround_share)
+    return out
 
 
 def monthly_income(s: State, st: Step, rows: np.ndarray) -> np.ndarray:
     """Income this month, USD, of emigrants abroad: usable remote pay, local wage, media grants."""
-    p = st.policy
-    j, c = s.location[rows], s.category[rows]
-    legal = s.status[rows] != Status.IRREGULAR
-    return (
-        s.remote_income[rows] * usable_remote_share(st, s.income_source[rows], j, legal)
-        + s.employed[rows] * p.wage[j, c]
-        + (c == JOURNALIST) * p.media_grant[j]
-    )
+    return _per_row(0, s, st, rows)
 
 
 def russian_income(s: State, st: Step, rows: np.ndarray) -> np.ndarray:
     """Monthly income, USD, of emigrants if in Russia: the Russian wage of their category, or
     their rouble remote job if it pays more (Western clients cannot pay into Russia).
     """
-    wage = st.policy.ru_wage[s.category[rows]]
-    remote = np.where(s.income_source[rows] == Income.REMOTE_RUSSIAN, s.remote_income[rows], 0.0)
-    return np.maximum(wage, remote)
+    return _per_row(1, s, st, rows)
 
 
 def can_work(s: State, st: Step, rows: np.ndarray) -> np.ndarray:
     """Whether each emigrant may take a local job under their status."""
-    status = s.status[rows]
-    return WORK_RIGHTS[status] | ((status == Status.VISA_FREE) & st.policy.work_visa_free[s.location[rows]])
+    return _per_row(2, s, st, rows).astype(bool)
 
 
 def job_boost(p: Policy) -> np.ndarray:
@@ -196,12 +264,11 @@ def job_chance(s: State, st: Step, rows: np.ndarray, hosts: np.ndarray | None = 
     """Monthly probability of finding a local job (language and support programmes included):
     in `hosts` (one per row), or in every host (an n x H array) when `hosts` is None.
     """
-    c = s.category[rows]
-    lang = 0.5 + 0.5 * s.language[rows]
-    rates = _job_rates(st)
+    rows = np.asarray(rows, np.int64)
     if hosts is None:
-        return np.minimum(rates[c] * lang[:, None], 1.0)
-    return np.minimum(rates[c, hosts] * lang, 1.0)
+        H = st.n_hosts
+        return _per_row(3, s, st, np.repeat(rows, H), np.tile(np.arange(H), len(rows))).reshape(len(rows), H)
+    return _per_row(3, s, st, rows, hosts)
 
 
 def resources(s: State, st: Step) -> None:
@@ -227,25 +294,12 @@ def _resources_kernel(n, H, s, p, job_rate, loss_key, find_key, forced, min_cash
         j = s.location[i]
         c = s.category[i]
         if j == H:  # in Russia
-            remote = s.remote_income[i] if s.income_source[i] == REMOTE_RUSSIAN else np.float32(0.0)
-            income_ru = max(p.ru_wage[c], np.float64(remote))
-            s.cash[i] += (s.ru_savings[i] + income_ru) - cost_ru
+            s.cash[i] += (s.ru_savings[i] + _russian_income(s, p, i)) - cost_ru
             s.ru_savings[i] = 0.0
             continue
         if j > H:
             continue
-        # Income: usable remote pay, local wage, media grants.
-        src = s.income_source[i]
-        share = 0.0
-        if src == REMOTE_WESTERN:
-            share = 1.0 if (p.bank_accounts[j] and s.status[i] != IRREGULAR) else 0.0
-        elif src == REMOTE_RUSSIAN:
-            share = 1.0 if p.russian_transfers[j] else workaround
-        income = s.remote_income[i] * share
-        if s.employed[i]:
-            income += p.wage[j, c]
-        if c == JOURNALIST:
-            income += p.media_grant[j]
+        income = _income_abroad(s, p, i, workaround)
         savings = s.ru_savings[i] if p.russian_transfers[j] else np.float32(0.0)
         s.cash[i] += (np.float64(savings) + income) - p.cost[j]
         if p.russian_transfers[j]:
@@ -253,15 +307,12 @@ def _resources_kernel(n, H, s, p, job_rate, loss_key, find_key, forced, min_cash
         if s.cash[i] < min_cash_months * p.cost[j] and income < p.cost[j]:
             forced[i] = True
         # Jobs lost and found.
-        status = s.status[i]
-        allowed = WORK_RIGHTS[status] or (status == VISA_FREE and p.work_visa_free[j])
+        allowed = _may_work(s.status[i], p.work_visa_free[j])
         if s.employed[i]:
             if not allowed or draw(loss_key, i) < p.job_loss[j]:
                 s.employed[i] = False
-        elif allowed:
-            lang = np.float32(0.5) + np.float32(0.5) * s.language[i]
-            if draw(find_key, i) < min(job_rate[c, j] * lang, 1.0):
-                s.employed[i] = True
+        elif allowed and draw(find_key, i) < _job_chance(job_rate[c, j], s.language[i]):
+            s.employed[i] = True
 
 
 # --------------------------------------------------------------------------------------------
@@ -383,8 +434,7 @@ def _legal_status_kernel(n, H, s, p, job_rate, main_key, second_key, permit_key,
         # Applications for a temporary permit, from a visa-free stay or a visa.
         if (status == VISA_FREE or status == VISA) and has_doc:
             cash = s.cash[i]
-            lang = np.float32(0.5) + np.float32(0.5) * s.language[i]
-            job = 1.0 if s.employed[i] else min(job_rate[c, j] * lang, 1.0)
+            job = 1.0 if s.employed[i] else _job_chance(job_rate[c, j], s.language[i])
             company = p.company_permit[j, c]
             if p.relocation[j] and (c == IT or c == BUSINESS):
                 company *= 2.0
@@ -682,55 +732,59 @@ def _utility_kernel(c, src, remote, cash, eng, employment, place, share, wage, c
 
 
 @njit(cache=True)
-def _decide_kernel(c, src, remote, cash, eng, lang, passport, td, luck, u, cur, can_stay, stay_employment,
-                   stay_terms, return_u, allow_return, visa_free, internal_ok, accepts_td, open_, travel,
-                   work_visa_free, visa_ap, humanitarian_ap, work_ap, it_ap, job_rate, horizon, place, share, wage,
-                   cost, security, route_security, route_job, k_income, b_savings, b_risk, b_legal, move_cost):
+def _decide_kernel(rows, s, p, luck_key, choice_key, forced, expelled, return_u, allow_stay, allow_return,
+                   job_rate, horizon, place, share, legal_security, route_security, route_job,
+                   k_income, b_savings, b_risk, b_legal, b_integration, inertia, forced_penalty, move_cost):
     """For each decider: routes into each host, the utility of each option, and the logit pick.
 
     Returns the option picked (host, H for Russia, -1 for none) and the route into it.
     """
-    n, H = len(c), len(open_)
-    pick = np.empty(n, np.int64)
-    route = np.full(n, -1, np.int8)
+    H = len(p.entry_ban)
+    pick = np.empty(len(rows), np.int64)
+    route = np.full(len(rows), -1, np.int8)
     util = np.empty(H + 1)
     feasible = np.empty(H + 1, np.bool_)
     weight = np.empty(H + 1)
     kinds = np.empty(H, np.int8)
-    for i in range(n):
-        ci = c[i]
-        can_apply = passport[i] or td[i]
+    for k in range(len(rows)):
+        i = rows[k]
+        c, cur, cash, eng = s.category[i], s.location[i], s.cash[i], s.engagement[i]
+        luck = draw(luck_key, i)
+        passport, td = s.passport_valid[i], s.travel_doc[i]
+        can_apply = passport or td
         for h in range(H):
-            risk = b_risk * security[h] * eng[i]
-            remote_pay = remote[i] * share[src[i], h]
-            if h == cur[i]:  # staying: the job one has, the status one holds, no move
+            risk = b_risk * p.security[h] * eng
+            remote_pay = s.remote_income[i] * share[s.income_source[i], h]
+            job = min(horizon * _job_chance(job_rate[c, h], s.language[i]), 1.0)  # a job within the horizon
+            if h == cur:  # staying: the job one has (or may find) under one's status; no move
+                status = s.status[i]
+                employment = (1.0 if s.employed[i] else job) if _may_work(status, p.work_visa_free[h]) else 0.0
                 kinds[h] = -1
-                feasible[h] = can_stay[i]
-                util[h] = _utility(place[ci, h], k_income, remote_pay, wage[ci, h], stay_employment[i],
-                                   b_savings, cash[i], cost[h], risk) + stay_terms[i]
+                feasible[h] = allow_stay and not expelled[i]
+                util[h] = (_utility(place[c, h], k_income, remote_pay, p.wage[h, c], employment, b_savings, cash,
+                                    p.cost[h], risk)
+                           + inertia + b_integration * s.integration[i] + b_legal * legal_security[status]
+                           - forced_penalty * forced[i])
                 continue
-            free = ((passport[i] and visa_free[h]) or internal_ok[h] or (td[i] and accepts_td[h])) and open_[h]
-            k = _route(free, can_apply, open_[h], ci == IT, luck[i], visa_ap[ci, h],
-                       humanitarian_ap[ci, h] * eng[i], work_ap[ci, h], it_ap[h])
-            kinds[h] = k
-            feasible[h] = k >= 0 and cash[i] >= travel[h]
+            open_ = not p.entry_ban[h]
+            free = ((passport and p.visa_free[h]) or p.internal_ok[h] or (td and p.accepts_td[h])) and open_
+            kind = _route(free, can_apply, open_, c == IT, luck, p.visa_approval[h, c],
+                          p.humanitarian_approval[h, c] * eng, p.work_visa_approval[h, c], p.it_approval[h])
+            kinds[h] = kind
+            feasible[h] = kind >= 0 and cash >= p.travel_cost[h]
             if not feasible[h]:
                 util[h] = 0.0
                 continue
-            may_work = k == ROUTE_HUMANITARIAN or (k == ROUTE_FREE and work_visa_free[h])
-            employment = 0.0
-            if route_job[k]:
-                employment = 1.0
-            elif may_work:  # the chance of finding a job within the horizon
-                employment = min(horizon * min(job_rate[ci, h] * lang[i], 1.0), 1.0)
-            util[h] = (_utility(place[ci, h], k_income, remote_pay, wage[ci, h], employment,
-                                b_savings, cash[i], cost[h], risk)
-                       - move_cost + b_legal * route_security[k])
-        util[H] = return_u[i]
+            may_work = kind == ROUTE_HUMANITARIAN or (kind == ROUTE_FREE and p.work_visa_free[h])
+            employment = 1.0 if route_job[kind] else (job if may_work else 0.0)
+            util[h] = (_utility(place[c, h], k_income, remote_pay, p.wage[h, c], employment, b_savings, cash,
+                                p.cost[h], risk)
+                       - move_cost + b_legal * route_security[kind])
+        util[H] = return_u[k]
         feasible[H] = allow_return
-        pick[i] = _pick(util, feasible, u[i], weight)
-        if 0 <= pick[i] < H:
-            route[i] = kinds[pick[i]]
+        pick[k] = _pick(util, feasible, draw(choice_key, i), weight)
+        if 0 <= pick[k] < H:
+            route[k] = kinds[pick[k]]
     return pick, route
 
 
@@ -811,7 +865,7 @@ def return_utility(s: State, st: Step, rows: np.ndarray) -> np.ndarray:
     """
     r, b = st.russia, st.behaviour
     return _return_utility_kernel(
-        rows, st.t, st.n_hosts, s.columns(), st.policy.ru_wage, st.peer_return,
+        rows, st.t, st.n_hosts, s.columns(), st.policy.arrays(), st.peer_return,
         np.array(b.return_constant.values()), b.beta_income, b.beta_savings, b.beta_risk, b.beta_draft,
         b.beta_family, b.beta_peer_return, r.cost_of_living_usd, r.repression_base, r.repression_engagement,
         1.0 if r.mobilization else r.draft_fear, r.draft_age_min, r.draft_age_max, r.it_lure,
@@ -819,15 +873,14 @@ def return_utility(s: State, st: Step, rows: np.ndarray) -> np.ndarray:
 
 
 @njit(cache=True)
-def _return_utility_kernel(rows, t, H, s, ru_wage, peer_return, constant, b_income, b_savings, b_risk, b_draft,
+def _return_utility_kernel(rows, t, H, s, p, peer_return, constant, b_income, b_savings, b_risk, b_draft,
                            b_family, b_peer, cost, repression_base, repression_engagement, draft_weight,
                            age_min, age_max, it_lure):
     out = np.empty(len(rows))
     for k in range(len(rows)):
         i = rows[k]
         c = s.category[i]
-        remote = s.remote_income[i] if s.income_source[i] == REMOTE_RUSSIAN else 0.0
-        income = max(ru_wage[c], remote)  # russian_income
+        income = _russian_income(s, p, i)
         age = s.age0[i] + (t - s.depart[i]) / 12.0
         draft_age = s.male[i] and age >= age_min and age <= age_max
         loc = s.location[i]
@@ -877,37 +930,16 @@ def decide(
     """
     if len(rows) == 0:
         return rows
-    p, b, H = st.policy, st.behaviour, st.n_hosts
-    loc = s.location[rows]
-    abroad = loc < H
-    cur = np.where(abroad, loc, -1)
-    here = np.flatnonzero(abroad)
-    r = rows[here]
-    c = s.category[rows]
-
-    # Staying: the job one has, else the chance of one under one's status; the status quo terms.
-    stay_employment = np.zeros(len(rows))
-    job_here = np.minimum(JOB_HORIZON_MONTHS * job_chance(s, st, r, loc[here]), 1.0)
-    stay_employment[here] = np.where(s.employed[r], 1.0, job_here) * can_work(s, st, r)  # no work without the right
-    stay_terms = np.zeros(len(rows))
-    stay_terms[here] = (
-        b.inertia + b.beta_integration * s.integration[r] + b.beta_legal * LEGAL_SECURITY[s.status[r]]
-        - b.forced_stay_penalty * st.forced[r]
-    )
-    can_stay = np.zeros(len(rows), bool)
-    can_stay[here] = allow_stay & ~st.expelled[r]
-
+    b, H = st.behaviour, st.n_hosts
     pick, route = _decide_kernel(
-        c, s.income_source[rows], s.remote_income[rows], s.cash[rows], s.engagement[rows],
-        0.5 + 0.5 * s.language[rows], s.passport_valid[rows], s.travel_doc[rows], st.u("visa_luck", rows),
-        st.u("choice_first" if first else "choice", rows), cur, can_stay, stay_employment, stay_terms,
-        return_utility(s, st, rows), allow_return, p.visa_free, p.internal_ok, p.accepts_td, ~p.entry_ban,
-        p.travel_cost, p.work_visa_free, p.visa_approval.T.copy(), p.humanitarian_approval.T.copy(),
-        p.work_visa_approval.T.copy(), p.it_approval, _job_rates(st), float(JOB_HORIZON_MONTHS),
-        _place_terms(st), _remote_shares(st),
-        p.wage.T.copy(), p.cost, p.security, ROUTE_SECURITY, ROUTE_JOB, b.beta_income / 1000.0,
-        b.beta_savings, b.beta_risk, b.beta_legal, b.move_cost,
+        rows, s.columns(), st.policy.arrays(), st.key("visa_luck"), st.key("choice_first" if first else "choice"),
+        st.forced, st.expelled, return_utility(s, st, rows), allow_stay, allow_return, _job_rates(st),
+        float(JOB_HORIZON_MONTHS), _place_terms(st), _remote_shares(st), LEGAL_SECURITY,
+        ROUTE_SECURITY, ROUTE_JOB, b.beta_income / 1000.0, b.beta_savings, b.beta_risk, b.beta_legal,
+        b.beta_integration, b.inertia, b.forced_stay_penalty, b.move_cost,
     )
+    loc = s.location[rows]
+    cur = np.where(loc < H, loc, -1)
     going = (pick >= 0) & (pick < H) & (pick != cur)
     move_to_host(s, st, rows[going], pick[going], route[going])
     move_to_russia(s, st, rows[pick == H], forced=False)
