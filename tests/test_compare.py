@@ -119,7 +119,7 @@ def test_common_random_numbers_narrow_the_paired_interval(scenarios: Path, tmp_p
     crn = paired_difference(values(common, "restrictive_eu"), base)
     ind = paired_difference(values(independent, "restrictive_eu"), base)
     assert crn["n"] == ind["n"] == 10
-    # measured at the time of writing: about 0.4 pp against 2-2.8 pp (docs/experiments.md has the figures)
+    # measured at the time of writing: about 0.5-0.6 pp against 1.8-2.7 pp (docs/experiments.md has default-scale figures)
     assert crn["half"] < 0.5 * ind["half"], (crn["half"], ind["half"])
 
 

@@ -268,3 +268,13 @@ def test_cli_sweep_dry_run(capsys) -> None:
     assert main(["sweep", str(ROOT / "experiments" / "eu_openness_sweep.yaml"), "--dry-run"]) == 0
     out = capsys.readouterr().out
     assert "1 scenarios x 30 points x 10 replications = 300 runs" in out
+
+
+def test_every_experiment_key_is_documented_and_described() -> None:
+    from diaspora_sim.experiment import Design, Outputs, Parameter, ScenarioRef
+
+    docs = (ROOT / "docs" / "experiments.md").read_text()
+    for model in (Experiment, ScenarioRef, Parameter, Design, Outputs):
+        for name, info in model.model_fields.items():
+            assert (info.description or "").strip(), f"{model.__name__}.{name} has no description"
+            assert f"| `{name}` |" in docs or f"| `{name}` (or" in docs, f"{model.__name__}.{name} is not in docs/experiments.md"

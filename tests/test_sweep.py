@@ -14,6 +14,7 @@ import sys
 import time
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -336,3 +337,28 @@ def test_dying_workers_are_retried_and_a_run_that_always_kills_its_worker_fails(
                 assert not mine.exists()
             else:
                 assert mine.read_bytes() == (ref_out / sub / f"{t.run_id}.parquet").read_bytes()
+
+
+def test_restricted_timeseries_table_is_the_filtered_full_table(scenarios: Path) -> None:
+    import pyarrow.compute as pc
+
+    from diaspora_sim.model import DiasporaModel
+    from diaspora_sim.outputs import timeseries_table
+    from diaspora_sim.scenario import load_scenario, with_run
+
+    model = DiasporaModel(with_run(load_scenario(scenarios / "open_eu.yaml"), scale=4000, months=10)).run()
+    try:
+        full = timeseries_table(model)
+        keep = {"metric": ["stock", "return_rate"], "host": ["RU", "ALL", "GE"], "category": ["ALL", "academic"]}
+        part = timeseries_table(model, metrics=keep["metric"], hosts=keep["host"], categories=keep["category"])
+    finally:
+        model.release()
+    mask = None
+    for column, values in keep.items():
+        m = pc.is_in(full[column].cast("string"), value_set=pa.array(values))
+        mask = m if mask is None else pc.and_(mask, m)
+    expected = full.filter(mask)
+    assert part.num_rows == expected.num_rows > 0
+    assert part.column_names == expected.column_names
+    for column in part.column_names:
+        assert part[column].to_pylist() == expected[column].to_pylist(), column

@@ -302,7 +302,8 @@ def results_text(results: Results, max_rows: int = 30, confidence: float = 0.95)
     if len(summ):
         arms = arms_of(results)
         width = max(len(a.label) for a in arms) + 2
-        head = f"{'':{width}}{'n':>5}  {'return rate (' + format(confidence, '.0%') + ' CI)':<24}{'integration rate':<24}"
+        ci = f"({confidence:.0%} CI)"
+        head = f"{'':{width}}{'n':>5}  {'return rate ' + ci:<24}{'integration rate ' + ci:<24}"
         lines += ["", f"end of run ({summ['date'].max():%Y-%m}):", head]
         shown = 0
         for arm in arms:
@@ -391,13 +392,18 @@ def _cell(row: pd.Series | None, diff: bool = False) -> str:
     if row is None or not math.isfinite(row["mean"]):
         return "n/a"
     if diff:
-        mean, low, high = 100 * row["mean"], 100 * row["low"], 100 * row["high"]
-        if not math.isfinite(low):
-            return f"{mean:+.2f}"
-        return f"{mean:+.2f} [{low:+.2f}, {high:+.2f}]"
+        mean, low, high = (_signed(100 * row[k]) for k in ("mean", "low", "high"))
+        return mean if low == "n/a" else f"{mean} [{low}, {high}]"
     if not math.isfinite(row["half"]):
         return f"{100 * row['mean']:.1f}%"
     return f"{100 * row['mean']:.1f}% [{100 * row['low']:.1f}, {100 * row['high']:.1f}]"
+
+
+def _signed(v: float) -> str:
+    """Percentage points with a sign; no "-0.00"."""
+    if not math.isfinite(v):
+        return "n/a"
+    return f"{0.0 if abs(v) < 0.005 else v:+.2f}"
 
 
 def _effect(v: float) -> str:

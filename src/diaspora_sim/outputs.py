@@ -13,6 +13,7 @@ import platform
 import shutil
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,24 +31,39 @@ from .schema import CATEGORIES, month_name
 SUMMARY_RATES = ("return_rate", "integration_rate")
 
 
-def timeseries_table(model: DiasporaModel) -> pa.Table:
-    """The model's metrics in tidy form: date, host, category, metric, value (NaN cells left out)."""
+def timeseries_table(
+    model: DiasporaModel,
+    *,
+    metrics: Sequence[str] | None = None,
+    hosts: Sequence[str] | None = None,
+    categories: Sequence[str] | None = None,
+) -> pa.Table:
+    """The model's metrics in tidy form: date, host, category, metric, value (NaN cells left out).
+
+    `metrics`, `hosts` and `categories` keep only those rows (None: all); the rows kept are
+    those of the full table, in the same order.
+    """
     rec = model.recorder
     _, n_loc, n_cat = rec.data["stock"].shape
     months = model.month  # only the months simulated
-    hosts = np.array([*model.host_codes, "RU", "ALL"])
+    host_names = np.array([*model.host_codes, "RU", "ALL"])
     cats = np.array([*CATEGORIES, "ALL"])
     dates = np.array(
         [np.datetime64(month_name(model.start + t) + "-01", "D") for t in range(months)]
     )
     t_idx, h_idx, c_idx = np.meshgrid(np.arange(months), np.arange(n_loc), np.arange(n_cat), indexing="ij")
     t_idx, h_idx, c_idx = t_idx.ravel(), h_idx.ravel(), c_idx.ravel()
+    cell = np.ones(t_idx.shape, bool)
+    if hosts is not None:
+        cell &= np.isin(host_names, list(hosts))[h_idx]
+    if categories is not None:
+        cell &= np.isin(cats, list(categories))[c_idx]
     columns: dict[str, list[np.ndarray]] = {k: [] for k in ("date", "host", "category", "metric", "value")}
-    for name in METRICS:
+    for name in METRICS if metrics is None else [m for m in METRICS if m in set(metrics)]:
         values = rec.data[name][:months].ravel()
-        keep = ~np.isnan(values)
+        keep = ~np.isnan(values) & cell
         columns["date"].append(dates[t_idx[keep]])
-        columns["host"].append(hosts[h_idx[keep]])
+        columns["host"].append(host_names[h_idx[keep]])
         columns["category"].append(cats[c_idx[keep]])
         columns["metric"].append(np.full(int(keep.sum()), name))
         columns["value"].append(values[keep])

@@ -45,7 +45,6 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from . import __version__
@@ -128,18 +127,6 @@ def _parquet_bytes(table: pa.Table) -> bytes:
     return sink.getvalue().to_pybytes()
 
 
-def _select(table: pa.Table, task: RunTask) -> pa.Table:
-    """The kept rows of the tidy table, with plain string columns (portable across tools)."""
-    table = table.set_column(table.schema.get_field_index("host"), "host", table["host"].cast(pa.string()))
-    table = table.set_column(table.schema.get_field_index("category"), "category", table["category"].cast(pa.string()))
-    table = table.set_column(table.schema.get_field_index("metric"), "metric", table["metric"].cast(pa.string()))
-    sel = task.outputs
-    mask = None
-    for column, keep in (("metric", sel.metrics), ("host", sel.hosts), ("category", sel.categories)):
-        if keep is not None:
-            m = pc.is_in(table[column], value_set=pa.array(keep, pa.string()))
-            mask = m if mask is None else pc.and_(mask, m)
-    return table if mask is None else table.filter(mask)
 
 
 def _summary_row(task: RunTask, summ: dict[str, Any]) -> pa.Table:
@@ -169,13 +156,14 @@ def execute_run(task: RunTask, scenario_data: dict[str, Any]) -> RunResult:
         model = DiasporaModel(sc, months=limit)
         try:
             model.run()
-            table = timeseries_table(model)
+            sel = task.outputs
+            kept = timeseries_table(model, metrics=sel.metrics, hosts=sel.hosts, categories=sel.categories)
             summ = summary(model)
         finally:
             model.release()  # Mesa 3.3 keeps every model alive otherwise
-        kept = _select(table, task)
-        ids = _id_columns(task, kept.num_rows)
-        tidy = pa.table({**ids, **{c: kept[c] for c in ("date", "host", "category", "metric", "value")}})
+        # plain string columns, not dictionaries: the same type in every file and every tool
+        strings = {c: kept[c].cast(pa.string()) for c in ("host", "category", "metric")}
+        tidy = pa.table({**_id_columns(task, kept.num_rows), "date": kept["date"], **strings, "value": kept["value"]})
         return RunResult(task.run_id, True, _parquet_bytes(tidy), _parquet_bytes(_summary_row(task, summ)),
                          seconds=time.perf_counter() - started, worker=_worker_name(), code=code_fingerprint())
     except Exception:
