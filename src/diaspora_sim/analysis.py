@@ -331,7 +331,7 @@ def results_text(results: Results, max_rows: int = 30, confidence: float = 0.95)
                          f"{last[0].strip()}")
     lines += ["", f"tables: {results.path}/summary/*.parquet (a row per run), {results.path}/runs/*.parquet "
                   "(tidy time series); see docs/experiments.md"]
-    return "\n".join(lines)
+    return "\n".join(line.rstrip() for line in lines)
 
 
 # --------------------------------------------------------------------------------------------

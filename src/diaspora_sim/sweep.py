@@ -237,13 +237,14 @@ def prepare_folder(plan: Plan, out: Path) -> set[str]:
     if foreign:
         raise SweepError(f"{out} holds {len(foreign)} completed runs that are not in this experiment's plan "
                          f"(another experiment, or fewer replications or points): use another --out")
+    out.mkdir(parents=True, exist_ok=True)
+    write_atomic(out / MANIFEST, (json.dumps(manifest, indent=1) + "\n").encode())  # first: the folder is ours
     for sub in ("runs", "summary", "failed", "scenarios"):
-        (out / sub).mkdir(parents=True, exist_ok=True)
+        (out / sub).mkdir(exist_ok=True)
     for tmp in out.glob("*/.*.tmp-*"):  # left by a crash
         tmp.unlink(missing_ok=True)
     for name, spec in plan.scenarios.items():
         write_atomic(out / "scenarios" / f"{name}.yaml", spec.yaml.encode())
-    write_atomic(out / MANIFEST, (json.dumps(manifest, indent=1) + "\n").encode())
     return done
 
 
