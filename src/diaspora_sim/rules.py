@@ -146,7 +146,7 @@ def outflow(s: State, st: Step) -> np.ndarray:
 # tests and readers).
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _remote_share(source: int, bank_accounts: bool, legal: bool, russian_transfers: bool, workaround: float) -> float:
     """Share of remote pay that reaches an emigrant: Western pay needs a local bank account,
     which needs legal status; rouble pay arrives where Russian cards and transfers work, and
@@ -159,36 +159,37 @@ def _remote_share(source: int, bank_accounts: bool, legal: bool, russian_transfe
     return 0.0
 
 
-@njit(cache=True)
-def _income_abroad(s, p, i: int, workaround: float) -> float:
-    """Income this month, USD, of emigrant `i` abroad: usable remote pay, local wage, media grant."""
-    j, c = s.location[i], s.category[i]
-    share = _remote_share(s.income_source[i], p.bank_accounts[j], s.status[i] != IRREGULAR,
-                          p.russian_transfers[j], workaround)
-    income = s.remote_income[i] * share
-    if s.employed[i]:
-        income += p.wage[j, c]
-    if c == JOURNALIST:
-        income += p.media_grant[j]
-    return income
+# (They take scalars: passing the column tuples to a compiled call costs a reference-count
+# update per column, which would dominate.)
 
 
-@njit(cache=True)
-def _russian_income(s, p, i: int) -> float:
-    """Monthly income, USD, of emigrant `i` in Russia: the Russian wage of the category, or the
-    rouble remote job if it pays more (Western clients cannot pay into Russia).
+@njit(cache=True, inline="always")
+def _income_abroad(remote_income: np.float32, share: float, employed: bool, wage: float, grant: float) -> float:
+    """Income this month, USD, abroad: the usable share of remote pay, the local wage if
+    employed, and a media grant (journalists, where a host funds exile media).
     """
-    remote = s.remote_income[i] if s.income_source[i] == REMOTE_RUSSIAN else np.float32(0.0)
-    return max(p.ru_wage[s.category[i]], np.float64(remote))
+    income = remote_income * share
+    if employed:
+        income += wage
+    return income + grant
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
+def _russian_income(ru_wage: float, source: int, remote_income: np.float32) -> float:
+    """Monthly income, USD, in Russia: the Russian wage of the category, or the rouble remote
+    job if it pays more (Western clients cannot pay into Russia).
+    """
+    remote = remote_income if source == REMOTE_RUSSIAN else np.float32(0.0)
+    return max(ru_wage, np.float64(remote))
+
+
+@njit(cache=True, inline="always")
 def _may_work(status: int, work_visa_free: bool) -> bool:
     """Whether a status allows local work (a visa-free stay only where the host says so)."""
     return WORK_RIGHTS[status] or (status == VISA_FREE and work_visa_free)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _job_chance(job_rate: float, language: np.float32) -> float:
     """Monthly probability of finding a local job: the host's rate for the category (support
     programmes included) times 0.5 + 0.5 * language, at most 1.
@@ -201,10 +202,14 @@ def _rows_loop(kind, s, p, rows, hosts, job_rate, workaround):
     out = np.empty(len(rows))
     for k in range(len(rows)):
         i, h = rows[k], hosts[k]
+        c = s.category[i]
         if kind == 0:
-            out[k] = _income_abroad(s, p, i, workaround)
+            share = _remote_share(s.income_source[i], p.bank_accounts[h], s.status[i] != IRREGULAR,
+                                  p.russian_transfers[h], workaround)
+            out[k] = _income_abroad(s.remote_income[i], share, s.employed[i], p.wage[h, c],
+                                    p.media_grant[h] if c == JOURNALIST else 0.0)
         elif kind == 1:
-            out[k] = _russian_income(s, p, i)
+            out[k] = _russian_income(p.ru_wage[c], s.income_source[i], s.remote_income[i])
         elif kind == 2:
             out[k] = _may_work(s.status[i], p.work_visa_free[h])
         else:
@@ -294,12 +299,15 @@ def _resources_kernel(n, H, s, p, job_rate, loss_key, find_key, forced, min_cash
         j = s.location[i]
         c = s.category[i]
         if j == H:  # in Russia
-            s.cash[i] += (s.ru_savings[i] + _russian_income(s, p, i)) - cost_ru
+            s.cash[i] += (s.ru_savings[i] + _russian_income(p.ru_wage[c], s.income_source[i], s.remote_income[i])) - cost_ru
             s.ru_savings[i] = 0.0
             continue
         if j > H:
             continue
-        income = _income_abroad(s, p, i, workaround)
+        share = _remote_share(s.income_source[i], p.bank_accounts[j], s.status[i] != IRREGULAR,
+                              p.russian_transfers[j], workaround)
+        income = _income_abroad(s.remote_income[i], share, s.employed[i], p.wage[j, c],
+                                p.media_grant[j] if c == JOURNALIST else 0.0)
         savings = s.ru_savings[i] if p.russian_transfers[j] else np.float32(0.0)
         s.cash[i] += (np.float64(savings) + income) - p.cost[j]
         if p.russian_transfers[j]:
@@ -880,7 +888,7 @@ def _return_utility_kernel(rows, t, H, s, p, peer_return, constant, b_income, b_
     for k in range(len(rows)):
         i = rows[k]
         c = s.category[i]
-        income = _russian_income(s, p, i)
+        income = _russian_income(p.ru_wage[c], s.income_source[i], s.remote_income[i])
         age = s.age0[i] + (t - s.depart[i]) / 12.0
         draft_age = s.male[i] and age >= age_min and age <= age_max
         loc = s.location[i]
