@@ -761,12 +761,13 @@ def _decide_kernel(rows, s, p, luck_key, choice_key, forced, expelled, return_u,
         passport, td = s.passport_valid[i], s.travel_doc[i]
         can_apply = passport or td
         for h in range(H):
-            risk = b_risk * p.security[h] * eng
-            remote_pay = s.remote_income[i] * share[s.income_source[i], h]
-            job = min(horizon * _job_chance(job_rate[c, h], s.language[i]), 1.0)  # a job within the horizon
             if h == cur:  # staying: the job one has (or may find) under one's status; no move
                 status = s.status[i]
-                employment = (1.0 if s.employed[i] else job) if _may_work(status, p.work_visa_free[h]) else 0.0
+                employment = 0.0
+                if _may_work(status, p.work_visa_free[h]):
+                    employment = 1.0 if s.employed[i] else min(horizon * _job_chance(job_rate[c, h], s.language[i]), 1.0)
+                risk = b_risk * p.security[h] * eng
+                remote_pay = s.remote_income[i] * share[s.income_source[i], h]
                 kinds[h] = -1
                 feasible[h] = allow_stay and not expelled[i]
                 util[h] = (_utility(place[c, h], k_income, remote_pay, p.wage[h, c], employment, b_savings, cash,
@@ -783,8 +784,13 @@ def _decide_kernel(rows, s, p, luck_key, choice_key, forced, expelled, return_u,
             if not feasible[h]:
                 util[h] = 0.0
                 continue
-            may_work = kind == ROUTE_HUMANITARIAN or (kind == ROUTE_FREE and p.work_visa_free[h])
-            employment = 1.0 if route_job[kind] else (job if may_work else 0.0)
+            employment = 0.0  # a job with the visa, or the chance of one within the horizon where work is allowed
+            if route_job[kind]:
+                employment = 1.0
+            elif kind == ROUTE_HUMANITARIAN or (kind == ROUTE_FREE and p.work_visa_free[h]):
+                employment = min(horizon * _job_chance(job_rate[c, h], s.language[i]), 1.0)
+            risk = b_risk * p.security[h] * eng
+            remote_pay = s.remote_income[i] * share[s.income_source[i], h]
             util[h] = (_utility(place[c, h], k_income, remote_pay, p.wage[h, c], employment, b_savings, cash,
                                 p.cost[h], risk)
                        - move_cost + b_legal * route_security[kind])
