@@ -65,8 +65,10 @@ def step_rule_calls() -> list[str]:
     ]
     calls.sort(key=lambda n: (n.lineno, n.col_offset))
     names = []
-    for node in calls:
-        name = node.func.attr
+    # rules.persons_month is a pass that runs the rules of rules.PERSONS_MONTH person by person
+    expanded = [x for node in calls for x in ((node.func.attr,) if node.func.attr != "persons_month"
+                                               else ("persons_month", *rules.PERSONS_MONTH))]
+    for name in expanded:
         if inspect.isfunction(getattr(rules, name, None)) and name not in names:
             names.append(name)
     return names

@@ -134,11 +134,7 @@ class DiasporaModel(mesa.Model):
         )
         self._add_agents(rules.outflow(s, st))
         self.agent_steps += int(np.count_nonzero(s.location[:n] <= H))  # abroad or in Russia, new leavers included
-        rules.resources(s, st)
-        rules.documents(s, st)
-        rules.legal_status(s, st)
-        rules.integration(s, st)
-        rules.pressure(s, st)
+        rules.persons_month(s, st)  # resources, documents, legal_status, integration, pressure
         rules.russia(s, st)
         rules.decisions(s, st)
         self.recorder.record(t, s, st)

@@ -283,44 +283,7 @@ def resources(s: State, st: Step) -> None:
     spending more than they earn must decide this month (forced). Returnees in Russia live on
     their savings and `russian_income`.
     """
-    r = st.russia
-    _resources_kernel(
-        st.n, st.n_hosts, s.columns(), st.policy.arrays(), _job_rates(st), st.key("job_loss"), st.key("job_finding"),
-        st.forced, st.behaviour.min_cash_months, r.transfer_workaround_share, r.cost_of_living_usd,
-    )
-
-
-@njit(cache=True)
-def _resources_kernel(n, H, s, p, job_rate, loss_key, find_key, forced, min_cash_months, workaround, cost_ru):
-    """The resources rule for each emigrant abroad or back in Russia (arithmetic as in monthly_income,
-    job_chance and russian_income, in the same precision).
-    """
-    for i in range(n):
-        j = s.location[i]
-        c = s.category[i]
-        if j == H:  # in Russia
-            s.cash[i] += (s.ru_savings[i] + _russian_income(p.ru_wage[c], s.income_source[i], s.remote_income[i])) - cost_ru
-            s.ru_savings[i] = 0.0
-            continue
-        if j > H:
-            continue
-        share = _remote_share(s.income_source[i], p.bank_accounts[j], s.status[i] != IRREGULAR,
-                              p.russian_transfers[j], workaround)
-        income = _income_abroad(s.remote_income[i], share, s.employed[i], p.wage[j, c],
-                                p.media_grant[j] if c == JOURNALIST else 0.0)
-        savings = s.ru_savings[i] if p.russian_transfers[j] else np.float32(0.0)
-        s.cash[i] += (np.float64(savings) + income) - p.cost[j]
-        if p.russian_transfers[j]:
-            s.ru_savings[i] = 0.0
-        if s.cash[i] < min_cash_months * p.cost[j] and income < p.cost[j]:
-            forced[i] = True
-        # Jobs lost and found.
-        allowed = _may_work(s.status[i], p.work_visa_free[j])
-        if s.employed[i]:
-            if not allowed or draw(loss_key, i) < p.job_loss[j]:
-                s.employed[i] = False
-        elif allowed and draw(find_key, i) < _job_chance(job_rate[c, j], s.language[i]):
-            s.employed[i] = True
+    _persons(s, st, RESOURCES)
 
 
 # --------------------------------------------------------------------------------------------
@@ -335,35 +298,7 @@ def documents(s: State, st: Step) -> None:
     residents of a host that issues Nansen-style travel documents get one when their passport
     is no longer valid.
     """
-    r = st.russia
-    _documents_kernel(
-        st.n, st.n_hosts, st.t, s.columns(), st.key("passport"), r.passport_renewal, r.renewal_engagement_penalty,
-        st.policy.travel_document, RESIDENT, st.flows["passports_expired"],
-    )
-
-
-@njit(cache=True)
-def _documents_kernel(n, H, t, s, key, renewal, engagement_penalty, travel_document, resident, expired):
-    """The documents rule for each emigrant who has left: renewal with probability
-    renewal * (1 - engagement_penalty * engagement) abroad (1 in Russia), else the passport
-    lapses; a new passport at home; travel documents for legal residents without one.
-    """
-    for i in range(n):
-        if not s.left[i]:
-            continue
-        loc = s.location[i]
-        if s.passport_valid[i] and s.passport_expiry[i] <= t:
-            p_renew = 1.0 if loc == H else renewal * (1.0 - engagement_penalty * s.engagement[i])
-            if draw(key, i) < p_renew:
-                s.passport_expiry[i] = t + PASSPORT_RENEWAL_MONTHS
-            else:
-                s.passport_valid[i] = False
-                expired[loc * C + s.category[i]] += 1
-        if loc == H and not s.passport_valid[i]:  # a new passport at home
-            s.passport_valid[i] = True
-            s.passport_expiry[i] = t + PASSPORT_RENEWAL_MONTHS
-        elif loc < H and not s.passport_valid[i] and travel_document[loc] and resident[s.status[i]]:
-            s.travel_doc[i] = True
+    _persons(s, st, DOCUMENTS)
 
 
 def legal_status(s: State, st: Step) -> None:
@@ -374,102 +309,7 @@ def legal_status(s: State, st: Step) -> None:
     an expired passport strands its holder. Whoever ends the month without legal status must
     decide (forced).
     """
-    f = st.flows
-    _legal_status_kernel(
-        st.n, st.n_hosts, s.columns(), st.policy.arrays(), _job_rates(st),
-        st.key("status"), st.key("status_second"), st.key("permit"), st.forced,
-        f["visa_runs"], f["permits_refused"], f["asylum_granted"], f["permits_granted"], f["asylum_applications"],
-    )
-
-
-@njit(cache=True)
-def _legal_status_kernel(n, H, s, p, job_rate, main_key, second_key, permit_key, forced,
-                         visa_runs, permits_refused, asylum_granted, permits_granted, asylum_applications):
-    """The legal_status rule for each emigrant abroad, in the order of the mechanism (docs/model.md)."""
-    for i in range(n):
-        j = s.location[i]
-        if j >= H:
-            continue
-        c = s.category[i]
-        cell = j * C + c
-        status = s.status[i]
-        left = s.stay_left[i] - 1
-        months_res = s.months_resident[i]
-        has_doc = s.passport_valid[i] or p.internal_ok[j] or (s.travel_doc[i] and p.accepts_td[j])
-
-        # Visa-free stays: a visa run starts a new stay where the host allows it.
-        if status == VISA_FREE and left <= 0:
-            if (p.visa_run_resets[j] and has_doc and p.visa_free_months[j] > 0 and not p.entry_ban[j]
-                    and (p.visa_free[j] or p.internal_ok[j]) and s.cash[i] >= p.visa_run_cost[j]):
-                s.cash[i] -= p.visa_run_cost[j]
-                left = p.visa_free_months[j]
-                visa_runs[cell] += 1
-            else:
-                status = IRREGULAR
-
-        # Visas run out.
-        if status == VISA and left <= 0:
-            status = IRREGULAR
-
-        # Permits (and humanitarian visas): revocation, renewal, permanent residence.
-        renewed = False
-        if status == TEMPORARY or status == HUMANITARIAN:
-            months_res += 1
-            if draw(main_key, i) < p.revocation[j]:
-                status = IRREGULAR
-                permits_refused[cell] += 1
-            elif left <= 0:
-                if has_doc and draw(second_key, i) < p.renewal[j]:
-                    renewed = True
-                    status = TEMPORARY
-                    left = p.permit_months[j]
-                else:
-                    status = IRREGULAR
-                    permits_refused[cell] += 1
-        if (status == TEMPORARY and not renewed and months_res >= p.permanent_after[j]
-                and draw(second_key, i) < p.permanent_approval[j]):
-            status = PERMANENT
-
-        # Asylum decisions.
-        if status == ASYLUM_PENDING and left <= 0:
-            if draw(main_key, i) < p.asylum_approval[j, c] * s.engagement[i]:
-                status = REFUGEE
-                asylum_granted[cell] += 1
-            else:
-                status = IRREGULAR
-                s.asylum_refused[i] = True
-
-        # Applications for a temporary permit, from a visa-free stay or a visa.
-        if (status == VISA_FREE or status == VISA) and has_doc:
-            cash = s.cash[i]
-            job = 1.0 if s.employed[i] else _job_chance(job_rate[c, j], s.language[i])
-            company = p.company_permit[j, c]
-            if p.relocation[j] and (c == IT or c == BUSINESS):
-                company *= 2.0
-            p_none = (
-                (1.0 - p.work_permit[j, c] * job)
-                * (1.0 - min(company, 1.0) * (cash >= p.company_capital[j]))
-                * (1.0 - p.property_permit[j, c] * (cash >= p.property_price[j]))
-                * (1.0 - p.family_permit[j, c])
-            )
-            if draw(permit_key, i) < 1.0 - p_none:
-                status = TEMPORARY
-                left = p.permit_months[j]
-                months_res = 0
-                permits_granted[cell] += 1
-
-        # Asylum applications: politically exposed people without a permit apply where asylum is open.
-        if ((status == VISA_FREE or status == VISA or status == IRREGULAR)
-                and p.asylum_open[j] and s.engagement[i] >= p.asylum_min_engagement[j] and not s.asylum_refused[i]):
-            status = ASYLUM_PENDING
-            left = p.asylum_months[j]
-            asylum_applications[cell] += 1
-
-        s.status[i] = status
-        s.stay_left[i] = min(max(left, -1), 32767)
-        s.months_resident[i] = months_res
-        if status == IRREGULAR:
-            forced[i] = True
+    _persons(s, st, LEGAL_STATUS)
 
 
 # --------------------------------------------------------------------------------------------
@@ -483,45 +323,7 @@ def integration(s: State, st: Step) -> None:
     Growth is slowed by an insular Russian-speaking enclave (the larger the enclave's share of
     the host population, the stronger) and by hostility; it stops without legal status.
     """
-    g = st.integration
-    pct = st.policy.enclave_pct(st.stock)
-    enclave = g.enclave_penalty * pct / (pct + g.enclave_half_pct)
-    _integration_kernel(
-        st.n, st.n_hosts, s.columns(), st.policy.courses, enclave, st.hostility, SECURE, g.base_rate,
-        g.work_bonus, g.secure_bonus, g.courses_bonus, g.hostility_penalty, g.language_rate,
-    )
-
-
-@njit(cache=True)
-def _integration_kernel(n, H, s, courses, enclave, hostility, secure, base_rate, work_bonus, secure_bonus,
-                        courses_bonus, hostility_penalty, language_rate):
-    """The integration rule for each emigrant abroad (float32 steps where the columns are float32).
-
-    language    += language_rate * (1 + courses_bonus * courses) * (1 - language)
-    integration += rate * (1 - integration), with rate = base_rate
-                   * (1 + work_bonus * employed + secure_bonus * secure + courses_bonus * courses)
-                   * (0.5 + 0.5 * language before this month) * (1 - enclave) * (1 - hostility_penalty
-                   * hostility) * (0 without legal status)
-    """
-    one, half = np.float32(1.0), np.float32(0.5)
-    for i in range(n):
-        j = s.location[i]
-        if j >= H:
-            continue
-        lang = s.language[i]
-        s.language[i] = lang + language_rate * (1.0 + courses_bonus * courses[j]) * (one - lang)
-        status = s.status[i]
-        if status == IRREGULAR:
-            continue
-        rate = (
-            base_rate
-            * (1.0 + work_bonus * s.employed[i] + secure_bonus * secure[status] + courses_bonus * courses[j])
-            * (half + half * lang)
-            * (1.0 - enclave[j])
-            * (1.0 - hostility_penalty * hostility[j])
-        )
-        integ = s.integration[i]
-        s.integration[i] = integ + rate * (one - integ)
+    _persons(s, st, INTEGRATION)
 
 
 # --------------------------------------------------------------------------------------------
@@ -535,48 +337,233 @@ def pressure(s: State, st: Step) -> None:
     The detained are extradited to Russia (and persecuted there) or expelled from the host;
     people without legal status are deported to Russia.
     """
-    p, f = st.policy, st.flows
+    _persons(s, st, PRESSURE)
+
+
+# The rules _persons_kernel runs (bit flags), and those persons_month runs, in order.
+RESOURCES, DOCUMENTS, LEGAL_STATUS, INTEGRATION, PRESSURE = 1, 2, 4, 8, 16
+PERSONS_MONTH = ("resources", "documents", "legal_status", "integration", "pressure")
+
+
+def persons_month(s: State, st: Step) -> None:
+    """Resources, documents, legal status, integration and pressure, in this order for each
+    person: one pass over the rows (each rule reads only its person's row and the month's
+    policy, so this equals running the five rules one after the other, and saves four passes).
+    """
+    _persons(s, st, RESOURCES | DOCUMENTS | LEGAL_STATUS | INTEGRATION | PRESSURE)
+
+
+def _persons(s: State, st: Step, rules: int) -> None:
+    p, r, g, f = st.policy, st.russia, st.integration, st.flows
+    pct = p.enclave_pct(st.stock)
     to_russia = np.zeros(st.n, bool)
-    _pressure_kernel(
-        st.n, st.n_hosts, s.columns(), p.harassment * st.hostility, p.security, p.extradition, p.deportation,
-        st.key("harassment"), st.key("detention"), st.key("extradition"), st.key("deportation"),
-        st.harassed, st.expelled, to_russia,
-        f["under_pressure"], f["harassed"], f["detained"], f["extradited"], f["deported"],
+    _persons_kernel(
+        rules, st.n, st.n_hosts, st.t, s.columns(), p.arrays(), _job_rates(st), st.forced, st.expelled, st.harassed,
+        to_russia,
+        # resources
+        st.key("job_loss"), st.key("job_finding"), st.behaviour.min_cash_months, r.transfer_workaround_share,
+        r.cost_of_living_usd,
+        # documents
+        st.key("passport"), r.passport_renewal, r.renewal_engagement_penalty, RESIDENT, f["passports_expired"],
+        # legal status
+        st.key("status"), st.key("status_second"), st.key("permit"),
+        f["visa_runs"], f["permits_refused"], f["asylum_granted"], f["permits_granted"], f["asylum_applications"],
+        # integration
+        g.enclave_penalty * pct / (pct + g.enclave_half_pct), st.hostility, SECURE, g.base_rate, g.work_bonus,
+        g.secure_bonus, g.courses_bonus, g.hostility_penalty, g.language_rate,
+        # pressure
+        p.harassment * st.hostility, st.key("harassment"), st.key("detention"), st.key("extradition"),
+        st.key("deportation"), f["under_pressure"], f["harassed"], f["detained"], f["extradited"], f["deported"],
     )
     move_to_russia(s, st, np.flatnonzero(to_russia), forced=True)
 
 
 @njit(cache=True)
-def _pressure_kernel(n, H, s, harassment, security, extradition, deportation, harass_key, detain_key, extradite_key,
-                     deport_key, harassed, expelled, to_russia, n_pressure, n_harassed, n_detained, n_extradited,
-                     n_deported):
-    """The pressure rule for each emigrant abroad: harassed with probability harassment x hostility,
-    detained with probability security_cooperation x engagement, then extradited (and persecuted)
-    with probability extradition_share or else expelled; without status, deported.
+def _persons_kernel(rules, n, H, t, s, p, job_rate, forced, expelled, harassed, to_russia,
+                    loss_key, find_key, min_cash_months, workaround, cost_ru,
+                    passport_key, renewal, engagement_penalty, resident, n_expired,
+                    main_key, second_key, permit_key,
+                    n_visa_runs, n_permits_refused, n_asylum_granted, n_permits_granted, n_asylum_applications,
+                    enclave, hostility, secure, base_rate, work_bonus, secure_bonus, courses_bonus,
+                    hostility_penalty, language_rate,
+                    harassment, harass_key, detain_key, extradite_key, deport_key,
+                    n_pressure, n_harassed, n_detained, n_extradited, n_deported):
+    """The rules flagged in `rules` for each person who has left, in the order of docs/model.md.
+
+    Arithmetic is in the precision of the columns (float32 where they are float32), as in
+    monthly_income, job_chance and russian_income.
     """
+    one, half = np.float32(1.0), np.float32(0.5)
     for i in range(n):
         j = s.location[i]
-        if j >= H:
+        if j > H:  # has not left
             continue
-        cell = j * C + s.category[i]
-        is_harassed = draw(harass_key, i) < harassment[j]
-        detained = draw(detain_key, i) < security[j] * s.engagement[i]
-        if is_harassed:
-            harassed[i] = True
-            n_harassed[cell] += 1
-        if is_harassed or detained:
-            n_pressure[cell] += 1
-        if detained:
-            n_detained[cell] += 1
-            if draw(extradite_key, i) < extradition[j]:
-                n_extradited[cell] += 1
-                s.persecuted[i] = True
+        c = s.category[i]
+        cell = j * C + c
+
+        # -- 2. Resources ---------------------------------------------------------------------
+        if rules & RESOURCES and j == H:  # in Russia: savings and the Russian income
+            s.cash[i] += (s.ru_savings[i] + _russian_income(p.ru_wage[c], s.income_source[i], s.remote_income[i])) - cost_ru
+            s.ru_savings[i] = 0.0
+        elif rules & RESOURCES:
+            share = _remote_share(s.income_source[i], p.bank_accounts[j], s.status[i] != IRREGULAR,
+                                  p.russian_transfers[j], workaround)
+            income = _income_abroad(s.remote_income[i], share, s.employed[i], p.wage[j, c],
+                                    p.media_grant[j] if c == JOURNALIST else 0.0)
+            savings = s.ru_savings[i] if p.russian_transfers[j] else np.float32(0.0)
+            s.cash[i] += (np.float64(savings) + income) - p.cost[j]
+            if p.russian_transfers[j]:
+                s.ru_savings[i] = 0.0
+            if s.cash[i] < min_cash_months * p.cost[j] and income < p.cost[j]:
+                forced[i] = True
+            # Jobs lost and found.
+            allowed = _may_work(s.status[i], p.work_visa_free[j])
+            if s.employed[i]:
+                if not allowed or draw(loss_key, i) < p.job_loss[j]:
+                    s.employed[i] = False
+            elif allowed and draw(find_key, i) < _job_chance(job_rate[c, j], s.language[i]):
+                s.employed[i] = True
+
+        # -- 3. Documents: renewal (certain in Russia), a new passport at home, travel documents
+        if rules & DOCUMENTS:
+            if s.passport_valid[i] and s.passport_expiry[i] <= t:
+                p_renew = 1.0 if j == H else renewal * (1.0 - engagement_penalty * s.engagement[i])
+                if draw(passport_key, i) < p_renew:
+                    s.passport_expiry[i] = t + PASSPORT_RENEWAL_MONTHS
+                else:
+                    s.passport_valid[i] = False
+                    n_expired[cell] += 1
+            if j == H and not s.passport_valid[i]:
+                s.passport_valid[i] = True
+                s.passport_expiry[i] = t + PASSPORT_RENEWAL_MONTHS
+            elif j < H and not s.passport_valid[i] and p.travel_document[j] and resident[s.status[i]]:
+                s.travel_doc[i] = True
+
+        if j == H:
+            continue  # the rest concerns people abroad
+
+        # -- 3. Legal status ------------------------------------------------------------------
+        if rules & LEGAL_STATUS:
+            status = s.status[i]
+            left = s.stay_left[i] - 1
+            months_res = s.months_resident[i]
+            has_doc = s.passport_valid[i] or p.internal_ok[j] or (s.travel_doc[i] and p.accepts_td[j])
+
+            # Visa-free stays: a visa run starts a new stay where the host allows it.
+            if status == VISA_FREE and left <= 0:
+                if (p.visa_run_resets[j] and has_doc and p.visa_free_months[j] > 0 and not p.entry_ban[j]
+                        and (p.visa_free[j] or p.internal_ok[j]) and s.cash[i] >= p.visa_run_cost[j]):
+                    s.cash[i] -= p.visa_run_cost[j]
+                    left = p.visa_free_months[j]
+                    n_visa_runs[cell] += 1
+                else:
+                    status = IRREGULAR
+
+            # Visas run out.
+            if status == VISA and left <= 0:
+                status = IRREGULAR
+
+            # Permits (and humanitarian visas): revocation, renewal, permanent residence.
+            renewed = False
+            if status == TEMPORARY or status == HUMANITARIAN:
+                months_res += 1
+                if draw(main_key, i) < p.revocation[j]:
+                    status = IRREGULAR
+                    n_permits_refused[cell] += 1
+                elif left <= 0:
+                    if has_doc and draw(second_key, i) < p.renewal[j]:
+                        renewed = True
+                        status = TEMPORARY
+                        left = p.permit_months[j]
+                    else:
+                        status = IRREGULAR
+                        n_permits_refused[cell] += 1
+            if (status == TEMPORARY and not renewed and months_res >= p.permanent_after[j]
+                    and draw(second_key, i) < p.permanent_approval[j]):
+                status = PERMANENT
+
+            # Asylum decisions.
+            if status == ASYLUM_PENDING and left <= 0:
+                if draw(main_key, i) < p.asylum_approval[j, c] * s.engagement[i]:
+                    status = REFUGEE
+                    n_asylum_granted[cell] += 1
+                else:
+                    status = IRREGULAR
+                    s.asylum_refused[i] = True
+
+            # Applications for a temporary permit, from a visa-free stay or a visa.
+            if (status == VISA_FREE or status == VISA) and has_doc:
+                cash = s.cash[i]
+                job = 1.0 if s.employed[i] else _job_chance(job_rate[c, j], s.language[i])
+                company = p.company_permit[j, c]
+                if p.relocation[j] and (c == IT or c == BUSINESS):
+                    company *= 2.0
+                p_none = (
+                    (1.0 - p.work_permit[j, c] * job)
+                    * (1.0 - min(company, 1.0) * (cash >= p.company_capital[j]))
+                    * (1.0 - p.property_permit[j, c] * (cash >= p.property_price[j]))
+                    * (1.0 - p.family_permit[j, c])
+                )
+                if draw(permit_key, i) < 1.0 - p_none:
+                    status = TEMPORARY
+                    left = p.permit_months[j]
+                    months_res = 0
+                    n_permits_granted[cell] += 1
+
+            # Asylum applications: politically exposed people without a permit apply where it is open.
+            if ((status == VISA_FREE or status == VISA or status == IRREGULAR) and p.asylum_open[j]
+                    and s.engagement[i] >= p.asylum_min_engagement[j] and not s.asylum_refused[i]):
+                status = ASYLUM_PENDING
+                left = p.asylum_months[j]
+                n_asylum_applications[cell] += 1
+
+            s.status[i] = status
+            s.stay_left[i] = min(max(left, -1), 32767)
+            s.months_resident[i] = months_res
+            if status == IRREGULAR:
+                forced[i] = True
+
+        # -- 4. Integration: language += language_rate * (1 + courses_bonus * courses) * (1 -
+        # language); integration += rate * (1 - integration), rate = base_rate * (1 + work_bonus
+        # * employed + secure_bonus * secure + courses_bonus * courses) * (0.5 + 0.5 * language
+        # before this month) * (1 - enclave) * (1 - hostility_penalty * hostility), 0 without status
+        if rules & INTEGRATION:
+            lang = s.language[i]
+            s.language[i] = lang + language_rate * (1.0 + courses_bonus * p.courses[j]) * (one - lang)
+            status = s.status[i]
+            if status != IRREGULAR:
+                rate = (
+                    base_rate
+                    * (1.0 + work_bonus * s.employed[i] + secure_bonus * secure[status] + courses_bonus * p.courses[j])
+                    * (half + half * lang)
+                    * (1.0 - enclave[j])
+                    * (1.0 - hostility_penalty * hostility[j])
+                )
+                integ = s.integration[i]
+                s.integration[i] = integ + rate * (one - integ)
+
+        # -- 5. Pressure: harassed with probability harassment x hostility, detained with
+        # probability security_cooperation x engagement, then extradited (and persecuted) with
+        # probability extradition_share or else expelled; without status, deported.
+        if rules & PRESSURE:
+            is_harassed = draw(harass_key, i) < harassment[j]
+            detained = draw(detain_key, i) < p.security[j] * s.engagement[i]
+            if is_harassed:
+                harassed[i] = True
+                n_harassed[cell] += 1
+            if is_harassed or detained:
+                n_pressure[cell] += 1
+            if detained:
+                n_detained[cell] += 1
+                if draw(extradite_key, i) < p.extradition[j]:
+                    n_extradited[cell] += 1
+                    s.persecuted[i] = True
+                    to_russia[i] = True
+                else:
+                    expelled[i] = True
+            elif s.status[i] == IRREGULAR and draw(deport_key, i) < p.deportation[j]:
+                n_deported[cell] += 1
                 to_russia[i] = True
-            else:
-                expelled[i] = True
-        elif s.status[i] == IRREGULAR and draw(deport_key, i) < deportation[j]:
-            n_deported[cell] += 1
-            to_russia[i] = True
 
 
 # --------------------------------------------------------------------------------------------
