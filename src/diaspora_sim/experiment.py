@@ -35,7 +35,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .metrics import METRICS
-from .scenario import Problem, ScenarioError, _Loader, load_scenario, set_path, to_yaml, validate
+from .scenario import Problem, ScenarioError, line_of, load_scenario, read_yaml, set_path, to_yaml, validate
 from .schema import CATEGORIES, Scenario
 
 RUN_COLUMNS = ("run_id", "scenario", "point", "replicate", "seed")
@@ -230,43 +230,7 @@ def design_problems(exp: Experiment) -> list[tuple[list[str], str]]:
 
 
 def _read_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ExperimentError([Problem("", f"cannot read file: {exc.strerror}", str(path))]) from None
-    loader = _Loader(text)
-    try:
-        node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        reason = getattr(exc, "problem", None) or str(exc)
-        raise ExperimentError([Problem("", f"malformed YAML: {reason}", str(path), mark.line + 1 if mark else None)]) from None
-    finally:
-        loader.dispose()
-    if not isinstance(data, dict):
-        found = "an empty file" if data is None else type(data).__name__
-        raise ExperimentError([Problem("", f"expected a mapping of experiment fields, found {found}", str(path), 1)])
-    return data, node
-
-
-def _line(node: yaml.Node | None, parts: list[str]) -> int | None:
-    """Line (1-based) of the deepest node along `parts` that exists in the YAML tree."""
-    line = None
-    for part in parts:
-        if isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                if key.value == part:
-                    line, node = key.start_mark.line + 1, value
-                    break
-            else:
-                return line
-        elif isinstance(node, yaml.SequenceNode) and part.isdigit() and int(part) < len(node.value):
-            node = node.value[int(part)]
-            line = node.start_mark.line + 1
-        else:
-            return line
-    return line
+    return read_yaml(path, "experiment", ExperimentError, empty_ok=False)
 
 
 def _fields_at(parts: list[str]) -> list[str]:
@@ -301,7 +265,7 @@ def _schema_problems(exc: ValidationError, file: str, node: yaml.Node | None) ->
         elif not isinstance(found, dict | list) and err["type"] != "value_error":
             message += f" (found {found!r})"
         where = parts[:-1] if err["type"] == "missing" else parts
-        problems.append(Problem(".".join(parts), message, file, _line(node, where) or 1))
+        problems.append(Problem(".".join(parts), message, file, line_of(node, where) or 1))
     return problems
 
 
@@ -513,7 +477,7 @@ def load_experiment(path: str | Path) -> Experiment:
         exp = Experiment.model_validate(data)
     except ValidationError as exc:
         raise ExperimentError(_schema_problems(exc, str(path), node)) from None
-    problems = [Problem(".".join(parts), msg, str(path), _line(node, parts) or 1) for parts, msg in design_problems(exp)]
+    problems = [Problem(".".join(parts), msg, str(path), line_of(node, parts) or 1) for parts, msg in design_problems(exp)]
     if problems:
         raise ExperimentError(problems)
     return exp
@@ -533,7 +497,7 @@ def make_plan(exp: Experiment, source: str | Path | None = None, name: str | Non
         node = _read_yaml(src)[1]
 
     def at(parts: list[str], message: str) -> Problem:
-        return Problem(".".join(parts), message, file, _line(node, parts) if node is not None else None)
+        return Problem(".".join(parts), message, file, line_of(node, parts) if node is not None else None)
 
     problems = [at(parts, msg) for parts, msg in design_problems(exp)]
     if problems:

@@ -78,11 +78,17 @@ class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[mi
         return super().construct_mapping(node, deep=deep)
 
 
-def _parse(path: Path) -> _Source:
+def read_yaml(
+    path: Path, what: str = "scenario", error: type[ScenarioError] = ScenarioError, empty_ok: bool = True
+) -> tuple[dict[str, Any], yaml.Node | None]:
+    """The mapping in YAML file `path` and its node tree (for line numbers), read with the safe
+    loader (duplicate keys refused). An unreadable, malformed or non-mapping file raises `error`
+    naming the file and line; an empty file is an empty mapping if `empty_ok`.
+    """
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ScenarioError([Problem("", f"cannot read file: {exc.strerror}", str(path))]) from None
+        raise error([Problem("", f"cannot read file: {exc.strerror}", str(path))]) from None
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
@@ -91,15 +97,19 @@ def _parse(path: Path) -> _Source:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         reason = getattr(exc, "problem", None) or str(exc)
-        raise ScenarioError([Problem("", f"malformed YAML: {reason}", str(path), line)]) from None
+        raise error([Problem("", f"malformed YAML: {reason}", str(path), line)]) from None
     finally:
         loader.dispose()
-    if data is None:
+    if data is None and empty_ok:
         data = {}
     if not isinstance(data, dict):
-        raise ScenarioError(
-            [Problem("", f"expected a mapping of scenario fields, found {type(data).__name__}", str(path), 1)]
-        )
+        found = "an empty file" if data is None else type(data).__name__
+        raise error([Problem("", f"expected a mapping of {what} fields, found {found}", str(path), 1)])
+    return data, node
+
+
+def _parse(path: Path) -> _Source:
+    data, node = read_yaml(path)
     return _Source(path, data, node)
 
 
@@ -123,7 +133,7 @@ def _match(node: yaml.Node | None, parts: list[str]) -> tuple[int | None, int]:
     return line, depth
 
 
-def _line_of(node: yaml.Node | None, parts: list[str]) -> int | None:
+def line_of(node: yaml.Node | None, parts: list[str]) -> int | None:
     """Line (1-based) of the deepest node along `parts` that exists in the tree."""
     return _match(node, parts)[0]
 
@@ -169,23 +179,23 @@ def _load_chain(path: Path, seen: tuple[Path, ...] = ()) -> tuple[dict[str, Any]
     if appended is not None and not isinstance(appended, list):
         raise ScenarioError([Problem(
             "timeline_append", f"expected a list of events, found {type(appended).__name__}", str(path),
-            _line_of(src.node, ["timeline_append"]),
+            line_of(src.node, ["timeline_append"]),
         )])
     if parent is None:
         return _append_timeline(data, appended, src), [src]
     if not isinstance(parent, str):
         raise ScenarioError(
-            [Problem("extends", f"expected a file name, found {parent!r}", str(path), _line_of(src.node, ["extends"]))]
+            [Problem("extends", f"expected a file name, found {parent!r}", str(path), line_of(src.node, ["extends"]))]
         )
     parent_path = path.parent / parent
     if parent_path.resolve() in (*seen, path):
         cycle = " -> ".join(str(p) for p in (*seen, path, parent_path.resolve()))
         raise ScenarioError(
-            [Problem("extends", f"cycle in extends: {cycle}", str(path), _line_of(src.node, ["extends"]))]
+            [Problem("extends", f"cycle in extends: {cycle}", str(path), line_of(src.node, ["extends"]))]
         )
     if not parent_path.exists():
         raise ScenarioError(
-            [Problem("extends", f"base scenario {parent_path} does not exist", str(path), _line_of(src.node, ["extends"]))]
+            [Problem("extends", f"base scenario {parent_path} does not exist", str(path), line_of(src.node, ["extends"]))]
         )
     base, sources = _load_chain(parent_path, (*seen, path))
     return _append_timeline(_merge(base, data), appended, src), [src, *sources]
@@ -494,7 +504,9 @@ __all__ = [
     "apply_event",
     "epochs",
     "json_schema",
+    "line_of",
     "load_scenario",
+    "read_yaml",
     "set_path",
     "to_yaml",
     "validate",
