@@ -18,6 +18,15 @@ TOP_HOSTS = 10
 _PNG = {"metadata": {"Software": None}}  # no version stamp: identical runs give identical files
 
 
+def _save(fig, out: Path) -> Path:
+    """Write `fig` to the PNG file `out` (its folder created) and close it."""
+    fig.tight_layout()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=100, **_PNG)
+    plt.close(fig)
+    return out
+
+
 def _frame(table: pa.Table, metric: str, host: str | None = None, category: str | None = None) -> pd.DataFrame:
     df = table.to_pandas()
     df = df[df["metric"] == metric]
@@ -49,10 +58,7 @@ def run_figures(table: pa.Table, folder: Path, title: str = "") -> list[Path]:
     axes[1].legend(fontsize=8, loc="upper left")
     fig.suptitle(title)
     fig.autofmt_xdate()
-    fig.tight_layout()
-    paths.append(folder / "rates_by_category.png")
-    fig.savefig(paths[-1], dpi=100, **_PNG)
-    plt.close(fig)
+    paths.append(_save(fig, folder / "rates_by_category.png"))
 
     df = _frame(table, "stock", category="ALL")
     wide = df.pivot(index="date", columns="host", values="value").fillna(0.0)
@@ -72,10 +78,7 @@ def run_figures(table: pa.Table, folder: Path, title: str = "") -> list[Path]:
     ax.legend(fontsize=8, ncol=2, loc="upper left")
     ax.grid(alpha=0.3)
     fig.autofmt_xdate()
-    fig.tight_layout()
-    paths.append(folder / "stock_by_host.png")
-    fig.savefig(paths[-1], dpi=100, **_PNG)
-    plt.close(fig)
+    paths.append(_save(fig, folder / "stock_by_host.png"))
     return paths
 
 
@@ -105,11 +108,7 @@ def compare_runs(run_dirs: list[Path], out: Path) -> Path:
             axes[row, col].grid(alpha=0.3)
     axes[0, 0].legend(fontsize=8)
     fig.autofmt_xdate()
-    fig.tight_layout()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=100, **_PNG)
-    plt.close(fig)
-    return out
+    return _save(fig, out)
 
 
 # --------------------------------------------------------------------------------------------
@@ -147,11 +146,7 @@ def ci_timeseries(series: pd.DataFrame, labels: list[str], out: Path, *, n_label
     axes[0].legend(fontsize=8, loc="best")
     fig.suptitle(f"Mean over replications with confidence band ({n_label})", fontsize=10)
     fig.autofmt_xdate()
-    fig.tight_layout()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=100, **_PNG)
-    plt.close(fig)
-    return out
+    return _save(fig, out)
 
 
 def ci_bars_by_category(levels: pd.DataFrame, labels: list[str], out: Path, *, n_label: str) -> Path:
@@ -183,11 +178,7 @@ def ci_bars_by_category(levels: pd.DataFrame, labels: list[str], out: Path, *, n
         ax.grid(alpha=0.3, axis="y")
     axes[1].legend(fontsize=8, loc="best")
     fig.suptitle(n_label, fontsize=10)
-    fig.tight_layout()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=100, **_PNG)
-    plt.close(fig)
-    return out
+    return _save(fig, out)
 
 
 def differences_to_reference(series_diffs: pd.DataFrame, diffs: pd.DataFrame, labels: list[str], out: Path, *,
@@ -234,8 +225,4 @@ def differences_to_reference(series_diffs: pd.DataFrame, diffs: pd.DataFrame, la
         ax.grid(alpha=0.3, axis="x")
     axes[0, 0].legend(fontsize=8, loc="best")
     fig.suptitle(f"Scenario minus {labels[0]} ({n_label})", fontsize=10)
-    fig.tight_layout()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=100, **_PNG)
-    plt.close(fig)
-    return out
+    return _save(fig, out)
