@@ -111,10 +111,6 @@ class Step:
             self.flows[name] += np.bincount(loc.astype(np.int64) * C + cat, minlength=len(self.flows[name]))
 
 
-def _abroad(s: State, st: Step) -> np.ndarray:
-    return np.flatnonzero(s.location[: st.n] < st.n_hosts)
-
-
 # --------------------------------------------------------------------------------------------
 # 1. Outflow
 # --------------------------------------------------------------------------------------------
@@ -1002,13 +998,24 @@ def move_to_russia(s: State, st: Step, rows: np.ndarray, *, forced: bool) -> Non
 
 
 def decisions(s: State, st: Step) -> None:
-    """Emigrants abroad who must decide (status or money ran out, expelled) or choose to reconsider."""
+    """Emigrants abroad who must decide (status or money ran out, expelled) or choose to reconsider
+    (with probability behaviour.decision_rate, or pressure_decision_rate in a month of harassment).
+    """
     b = st.behaviour
-    rows = _abroad(s, st)
-    rate = np.where(st.harassed[rows], b.pressure_decision_rate, b.decision_rate)
-    must = st.forced[rows] | st.expelled[rows]
-    deciding = rows[must | (st.u("reconsider", rows) < rate)]
-    decide(s, st, deciding)
+    decide(s, st, _deciders(st.n, st.n_hosts, s.location, st.forced, st.expelled, st.harassed, st.key("reconsider"),
+                            b.decision_rate, b.pressure_decision_rate))
+
+
+@njit(cache=True)
+def _deciders(n, H, location, forced, expelled, harassed, key, decision_rate, pressure_decision_rate):
+    chosen = np.empty(n, np.int64)
+    k = 0
+    for i in range(n):
+        if location[i] < H and (forced[i] or expelled[i]
+                                or draw(key, i) < (pressure_decision_rate if harassed[i] else decision_rate)):
+            chosen[k] = i
+            k += 1
+    return chosen[:k]
 
 
 # --------------------------------------------------------------------------------------------
