@@ -1,8 +1,13 @@
-"""The monthly rules, each a vectorized kernel over the state columns.
+"""The monthly rules: each the process of the same name in docs/model.md, for one person.
 
-Each rule reads like the process of the same name in docs/model.md. A rule works on the rows
-it concerns (index arrays), draws its random numbers from its own stream (one uniform per
-agent row and month, see streams.py) and records flows in ``Step.flows``.
+The rules run as compiled (numba) loops over the state columns: a rule's body is written for
+one person, in the order of the mechanism, and reads that person's row and the month's policy
+(`Step`). It draws its random numbers from its own stream (one uniform per agent row and
+month, computed where needed; see streams.py) and counts flows in ``Step.flows``. The rules
+that touch only their person's row (resources to pressure) run in one pass,
+`persons_month`. The array-level functions (`entry_routes`, `host_utility`, `choose`,
+`monthly_income`, `job_chance`, ...) apply the same compiled per-person formulas to chosen
+rows, for the choice model's tables, for tests and for readers.
 """
 
 from __future__ import annotations
