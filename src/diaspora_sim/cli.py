@@ -1,4 +1,4 @@
-"""Command line: run, check, schema, plot."""
+"""Command line: run, check, schema, plot (and the commands of experiment_cli and validation_cli)."""
 
 from __future__ import annotations
 
@@ -130,6 +130,10 @@ def build_parser() -> argparse.ArgumentParser:
     from .experiment_cli import add_commands  # sweep, results, compare
 
     add_commands(sub)
+
+    from .validation_cli import add_commands as add_validation_commands  # validate, calibrate
+
+    add_validation_commands(sub)
     return parser
 
 

@@ -58,7 +58,8 @@ FORMAT = 1
 # Modules that do not change what a run computes or writes; every other module of the
 # package (new ones too) enters the code fingerprint.
 PRESENTATION_MODULES = frozenset(
-    {"__main__.py", "cli.py", "experiment_cli.py", "plots.py", "analysis.py", "results.py", "reference.py"}
+    {"__main__.py", "cli.py", "experiment_cli.py", "plots.py", "analysis.py", "results.py", "reference.py",
+     "validation.py", "validation_cli.py", "calibration.py"}  # validation and calibration only read runs
 )
 
 

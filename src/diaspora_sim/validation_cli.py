@@ -1,0 +1,222 @@
+"""Command line of validation and calibration: validate, calibrate (registered by cli.build_parser)."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+import time
+from pathlib import Path
+
+from .experiment_cli import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_RUNS_FAILED, _execute, _executor_options
+
+
+def _command(name: str, args: argparse.Namespace, positional: list[str], options: dict[str, object]) -> str:
+    """The command line that reproduces this run (options at their given values, None left out)."""
+    parts = ["python", "-m", "diaspora_sim", name, *positional]
+    for opt, value in options.items():
+        if value is None or value is False:
+            continue
+        parts += [opt] if value is True else [opt, str(value)]
+    return shlex.join(parts)
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError as PydanticError
+
+    from . import validation as val
+    from .scenario import load_scenario
+    from .schema import month_number
+    from .sweep import code_fingerprint
+    from .targets import TargetsError, check_targets, load_targets
+
+    try:
+        tf = load_targets(args.targets)
+    except TargetsError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if args.reps < 2:
+        print(f"validate: --reps must be at least 2 (a confidence interval needs two replications), found {args.reps}",
+              file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if not 0 < args.tolerance < 10:
+        print(f"validate: --tolerance is a relative difference such as 0.25, found {args.tolerance}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    scenario_file = Path(args.scenario) if args.scenario else Path(_shown(val.default_scenario(args.targets)))
+    sc = load_scenario(scenario_file)  # ScenarioError: exit 2 in cli.main
+    months = args.months
+    if months is None:
+        bad = {p.split(":")[0] for p in check_targets(tf, sc)}
+        fitting = [t for t in tf.mapped() if t.id not in bad]
+        months = month_number(val.last_month(fitting)) - month_number(sc.run.start) + 1 if fitting else sc.run.months
+    targets, notes = val.usable_targets(tf, sc, months)
+    if not targets:
+        print(f"validate: no mapped target of {args.targets} fits {scenario_file}:", file=sys.stderr)
+        for n in notes:
+            print(f"  {n}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    out = Path(args.out) if args.out else Path("results") / f"validate-{scenario_file.stem}"
+    try:
+        plan = val.make_validation_plan(scenario_file, targets, reps=args.reps, seed=args.seed, scale=args.scale,
+                                        months=months, name=f"validate-{scenario_file.stem}")
+    except PydanticError as exc:
+        option = {"replications": "--reps", "seed": "--seed", "months": "--months", "scale": "--scale"}
+        for err in exc.errors(include_url=False):
+            name = option.get(str(err["loc"][0]), str(err["loc"][0]))
+            print(f"validate: {name}: {err['msg']} (found {err.get('input')!r})", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    started = time.perf_counter()
+    status = _execute(plan, out, args)
+    seconds = time.perf_counter() - started
+    if status != 0:
+        if status == EXIT_RUNS_FAILED:
+            print("validate: no report (some runs failed)", file=sys.stderr)
+        return status
+    spec = next(iter(plan.scenarios.values()))
+    v = val.validate_results(out, targets, tolerance=args.tolerance, confidence=args.confidence,
+                             scenario=str(scenario_file), notes=notes)
+    v.meta.update({
+        "command": _command("validate", args, [str(scenario_file)], {
+            "--reps": args.reps, "--seed": args.seed, "--scale": args.scale, "--months": args.months,
+            "--targets": args.targets if args.targets != str(_default_targets()) else None, "--out": str(out)}),
+        "seeds": f"{args.seed}-{args.seed + args.reps - 1}", "scale": f"{spec.data['run']['scale']:g}",
+        "months": spec.months, "start": spec.data["run"]["start"], "results": str(out), "seconds": seconds,
+        "targets_file": _shown(args.targets), "code_fingerprint": code_fingerprint(),
+    })
+    report = val.write_report(v, Path(args.report) if args.report else out / "report")
+    print(val.headline(v))
+    print(f"report: {report / 'report.md'} ({seconds:.1f} s for the runs)")
+    return 0
+
+
+def _shown(path: str | Path) -> str:
+    """A path as shown in reports: relative to the current folder when it lies below it."""
+    p = Path(path).resolve()
+    try:
+        return str(p.relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _default_targets() -> Path:
+    from .targets import DEFAULT_PATH
+
+    return DEFAULT_PATH
+
+
+def _calibrate(args: argparse.Namespace) -> int:
+    from . import calibration as cal
+    from .sweep import SweepError
+    from .validation import default_scenario
+
+    scenario_file = Path(args.scenario) if args.scenario else Path(_shown(default_scenario()))
+    overrides = {k: v for k, v in {"particles": args.particles, "generations": args.generations, "scale": args.scale,
+                                   "seed": args.seed, "months": args.months,
+                                   "max_simulations": args.max_simulations}.items() if v is not None}
+    setup = cal.prepare(args.params, scenario_file, overrides=overrides, exclude=args.exclude_target,
+                        include=args.include_target)  # CalibrationError: exit 2 in cli.main
+    if args.scheduler and args.executor != "dask":
+        print("--scheduler needs --executor dask", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if args.workers is not None and args.workers < 1:
+        print("--workers must be at least 1", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    out = Path(args.out) if args.out else Path("results") / f"calibrate-{Path(args.params).stem}"
+    opts = cal.RunOptions(args.executor, args.workers, args.scheduler, args.retries, progress=not args.quiet)
+    log = (lambda s: None) if args.quiet else (lambda s: print(s, file=sys.stderr))
+    for note in setup.notes:
+        log(f"note: {note}")
+    a = setup.config.abc
+    log(f"{len(setup.names)} parameters, {len(setup.in_sample)} in-sample targets, {len(setup.holdout)} holdouts; "
+        f"seeds {setup.seeds}, scale {a.scale if a.scale is None else f'{a.scale:g}'}, "
+        f"{setup.plan.tasks[0].months} months; results in {out}")
+    try:
+        if args.screen:
+            from .sweep import write_atomic
+
+            started = time.perf_counter()
+            table = cal.screen(setup, out, opts)
+            text = cal.screen_markdown(setup, table)
+            write_atomic(out / "screen.csv", table.to_csv(index=False).encode())
+            write_atomic(out / "screen.md", text.encode())
+            print(text)
+            print(f"screen: {out / 'screen.md'} ({time.perf_counter() - started:.1f} s)")
+            return 0
+        command = _command("calibrate", args, [str(scenario_file)], {
+            "--params": args.params, "--particles": args.particles, "--generations": args.generations,
+            "--scale": args.scale, "--seed": args.seed, "--months": args.months,
+            "--max-simulations": args.max_simulations, "--out": str(out), "--scenario-out": args.scenario_out})
+        command += "".join(f" --exclude-target {t}" for t in args.exclude_target)
+        command += "".join(f" --include-target {t}" for t in args.include_target)
+        result = cal.calibrate(setup, out, opts=opts, scenario_out=args.scenario_out, command=command, log=log)
+    except cal.RunsFailedError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_INTERRUPTED if "interrupted" in str(exc) else EXIT_RUNS_FAILED
+    except SweepError as exc:  # e.g. the output folder holds runs of another calibration
+        print(f"calibrate: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("interrupted: re-run the same command to resume", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    m = result.meta
+    print(f"calibrated {len(setup.names)} parameters in {m['seconds'] / 60:.1f} min ({m['simulations']} vectors x "
+          f"{a.replicates} runs; {cal._made(m)}); {m['stop_reason']}")
+    for r in result.summary.itertuples():
+        print(f"  {r.parameter:<28} median {cal.round_sig(r.median):<10g} 90% CI [{cal.round_sig(r.q05, 3):g}, "
+              f"{cal.round_sig(r.q95, 3):g}]  prior [{r.prior_low:g}, {r.prior_high:g}]")
+    print(f"distance ({a.distance}): {m['distance_base']:.3f} with the scenario's values, {m['distance_median']:.3f} "
+          "with the posterior medians")
+    print(f"posterior: {result.folder}; calibrated scenario: {result.scenario}")
+    return 0
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    """Register the validate and calibrate commands."""
+    from .targets import DEFAULT_PATH
+
+    v = sub.add_parser(
+        "validate", help="replicate a scenario and compare it with the observed targets",
+        description="Run --reps replications of the scenario (default: the baseline of the targets file) through the "
+                    "experiments runner and report, for every target of data/targets.yaml, the model's value with its "
+                    "CI, the observed value, the relative difference and a verdict; the averaged relative difference "
+                    "(ARD) of the model and of naive baselines; a figure per target (docs/validation.md).")
+    v.add_argument("scenario", nargs="?", help="scenario YAML file (default: the targets file's baseline)")
+    v.add_argument("--reps", type=int, default=20, help="replications (default 20)")
+    v.add_argument("--seed", type=int, default=100,
+                   help="base seed: replicate r uses seed + r (default 100, apart from the calibration's seeds 1-2)")
+    v.add_argument("--scale", type=float, help="persons per agent (default: the scenario's)")
+    v.add_argument("--months", type=int, help="months to simulate (default: up to the last month a target reads)")
+    v.add_argument("--targets", default=str(DEFAULT_PATH), help="targets file (default data/targets.yaml)")
+    v.add_argument("--tolerance", type=float, default=0.25,
+                   help="a point target is matched within this relative difference (default 0.25)")
+    v.add_argument("--confidence", type=float, default=0.95, help="confidence level of intervals (default 0.95)")
+    v.add_argument("--out", help="results folder of the runs (default results/validate-<scenario>)")
+    v.add_argument("--report", metavar="DIR", help="report folder (default <results folder>/report)")
+    _executor_options(v)
+    v.set_defaults(func=_validate)
+
+    c = sub.add_parser(
+        "calibrate", help="fit declared parameters to the targets by ABC-SMC",
+        description="Fit the parameters declared in --params (paths and uniform priors) to the in-sample targets of "
+                    "data/targets.yaml by ABC-SMC, running the simulations through the experiments runner. Writes the "
+                    "posterior (particles, summary with 90%% credible intervals, figure) to <out>/posterior/ and a "
+                    "calibrated scenario that extends SCENARIO with the posterior medians. Re-running resumes.")
+    c.add_argument("scenario", nargs="?", help="scenario YAML file (default: the targets file's baseline)")
+    c.add_argument("--params", required=True, help="calibration parameter file (e.g. calibration/baseline_params.yaml)")
+    c.add_argument("--out", help="output folder (default results/calibrate-<params file name>)")
+    c.add_argument("--scenario-out", metavar="FILE",
+                   help="also write the calibrated scenario here (it is always written to <out>/posterior/)")
+    c.add_argument("--screen", action="store_true",
+                   help="instead of calibrating, run each parameter at the ends of its prior and list the targets it moves")
+    c.add_argument("--particles", type=int, help="override abc.particles")
+    c.add_argument("--generations", type=int, help="override abc.generations")
+    c.add_argument("--max-simulations", type=int, help="override abc.max_simulations")
+    c.add_argument("--scale", type=float, help="override abc.scale")
+    c.add_argument("--months", type=int, help="override abc.months")
+    c.add_argument("--seed", type=int, help="override abc.seed (the sampler's seed)")
+    c.add_argument("--exclude-target", action="append", default=[], metavar="ID",
+                   help="leave this in-sample target out of the distance too (repeatable; adds to targets.exclude)")
+    c.add_argument("--include-target", action="append", default=[], metavar="ID",
+                   help="use this target although the parameter file's targets.exclude lists it (repeatable)")
+    _executor_options(c)
+    c.set_defaults(func=_calibrate)

@@ -1,0 +1,200 @@
+"""Validation: discrepancies and ARD by hand, target values from many runs, the naive baselines by
+hand, and the validate command end to end on a small scale.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from diaspora_sim import model, outputs, scenario, targets
+from diaspora_sim import validation as val
+from diaspora_sim.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+BASELINE = ROOT / "scenarios" / "baseline_2022.yaml"
+
+
+def obs(**kw) -> targets.Observed:
+    return targets.Observed(as_published="test", **kw)
+
+
+# --------------------------------------------------------------------------------------------
+# Discrepancy and ARD
+# --------------------------------------------------------------------------------------------
+
+
+def test_discrepancy_by_hand() -> None:
+    d = val.discrepancy
+    assert d(obs(value=100), 150) == pytest.approx(0.5)
+    assert d(obs(value=100), 40) == pytest.approx(0.6)
+    assert d(obs(low=10, high=20), 15) == 0.0
+    assert d(obs(low=10, high=20), 25) == pytest.approx(0.25)  # |25 - 20| / 20
+    assert d(obs(low=10, high=20), 5) == pytest.approx(0.5)  # |5 - 10| / 10
+    assert d(obs(high=300), 330) == pytest.approx(0.1)
+    assert d(obs(low=0.45, low_exclusive=True), 0.45) == 0.0  # on an exclusive bound: distance 0, but ...
+    assert val.verdict(_target(obs(low=0.45, low_exclusive=True)), 0.45)[1] is True  # ... still a miss
+    assert d(obs(low=0, low_exclusive=True), 0) == 1.0  # a qualitative ">0" that fails counts 1
+    assert d(obs(low=0, low_exclusive=True), 3) == 0.0
+    assert d(obs(value=200, low=100, high=300), 250) == 0.0  # a range takes precedence over the point
+    assert math.isnan(d(obs(value=100), math.nan))
+    assert d(obs(value=100), 200, "log_ratio") == pytest.approx(math.log(2))
+    assert d(obs(value=100), 50, "log_ratio") == pytest.approx(math.log(2))
+    assert d(obs(value=100), 0, "log_ratio") == pytest.approx(math.log(100))  # floored at 1 % of the observation
+    assert d(obs(low=10, high=20), 40, "log_ratio") == pytest.approx(math.log(2))
+    assert val.signed_difference(obs(value=100), 40) == pytest.approx(-0.6)
+    assert val.signed_difference(obs(low=10, high=20), 25) == pytest.approx(0.25)
+
+
+def _target(o: targets.Observed, tid: str = "t", unit: str = "persons", holdout: bool = False, host: str = "A",
+            metric: str = "stock", date: str = "2022-04") -> targets.Target:
+    return targets.Target(
+        id=tid, description="d", observed=o, unit=unit, source="s", holdout=holdout,
+        reliability={"level": "low", "reason": "r"},
+        mapping={"metric": metric, "host": host, "aggregation": "value_at", "date": date},
+    )
+
+
+def test_ard_is_the_mean_discrepancy() -> None:
+    ts = [_target(obs(value=100), "a"), _target(obs(low=10, high=20), "b"), _target(obs(high=300), "c")]
+    values = {"a": 150, "b": 25, "c": 200}
+    assert val.ard(ts, values) == pytest.approx((0.5 + 0.25 + 0.0) / 3)
+    assert math.isnan(val.ard(ts, {"a": 150, "b": 25}))  # an undefined value leaves the ARD undefined
+    assert val.ard(ts, values, "log_ratio") == pytest.approx((math.log(1.5) + math.log(1.25)) / 3)
+
+
+# --------------------------------------------------------------------------------------------
+# A hand-made table of two runs: target values and naive baselines
+# --------------------------------------------------------------------------------------------
+
+
+def _rows(run: str, metric: str, host: str, values: list[float]) -> list[dict]:
+    months = ["2022-02", "2022-03", "2022-04", "2022-05"]
+    return [{"run_id": run, "month": m, "date": pd.Timestamp(m + "-01"), "host": host, "category": "ALL",
+             "metric": metric, "value": v} for m, v in zip(months, values, strict=True)]
+
+
+@pytest.fixture
+def table() -> pd.DataFrame:
+    rows = []
+    # run r1: t0 = 2022-03 (first month with a stock abroad); A holds 10 of 40 then
+    rows += _rows("r1", "stock", "A", [0, 10, 50, 60])
+    rows += _rows("r1", "stock", "B", [0, 30, 50, 40])
+    rows += _rows("r1", "stock", "ALL", [0, 40, 100, 100])
+    rows += _rows("r1", "arrivals", "A", [0, 10, 45, 15])
+    rows += _rows("r1", "arrivals", "ALL", [0, 40, 65, 5])
+    # run r2: t0 = 2022-04
+    rows += _rows("r2", "stock", "A", [0, 0, 20, 30])
+    rows += _rows("r2", "stock", "B", [0, 0, 60, 90])
+    rows += _rows("r2", "stock", "ALL", [0, 0, 80, 120])
+    rows += _rows("r2", "arrivals", "A", [0, 0, 20, 12])
+    rows += _rows("r2", "arrivals", "ALL", [0, 0, 80, 44])
+    return pd.DataFrame(rows)
+
+
+def _sum_target(tid: str, o: targets.Observed) -> targets.Target:
+    return targets.Target(
+        id=tid, description="d", observed=o, unit="persons", source="s", reliability={"level": "low", "reason": "r"},
+        mapping={"metric": "arrivals", "host": "A", "aggregation": "sum", "start": "2022-04", "end": "2022-05"},
+    )
+
+
+def test_target_values_by_hand(table) -> None:
+    ts = [_target(obs(value=50), "stock_a_may", date="2022-05"), _sum_target("arr_a", obs(value=50))]
+    v = val.target_values(ts, table)
+    assert v.loc["r1", "stock_a_may"] == 60 and v.loc["r2", "stock_a_may"] == 30
+    assert v.loc["r1", "arr_a"] == 45 + 15 and v.loc["r2", "arr_a"] == 20 + 12
+
+
+def test_constant_baseline_by_hand(table) -> None:
+    c = val.constant_baseline(table).set_index(["run_id", "metric", "host", "month"])["value"]
+    assert c["r1", "stock", "A", "2022-05"] == 10  # frozen at t0 = 2022-03
+    assert c["r1", "stock", "ALL", "2022-04"] == 40
+    assert c["r1", "arrivals", "A", "2022-05"] == 10  # a flow repeats its t0 value
+    assert c["r1", "stock", "A", "2022-02"] == 0  # before t0: unchanged
+    assert c["r2", "stock", "A", "2022-05"] == 20  # r2's t0 is 2022-04
+    ts = [_target(obs(value=50), "stock_a_may", date="2022-05"), _sum_target("arr_a", obs(value=50))]
+    v = val.target_values(ts, val.constant_baseline(table))
+    assert v.loc["r1", "arr_a"] == 10 + 10 and v.loc["r2", "arr_a"] == 20 + 20
+
+
+def test_proportional_baseline_by_hand(table) -> None:
+    p = val.proportional_baseline(table).set_index(["run_id", "metric", "host", "month"])["value"]
+    assert p["r1", "stock", "A", "2022-05"] == pytest.approx(100 * 10 / 40)  # total x A's t0 share
+    assert p["r1", "stock", "B", "2022-04"] == pytest.approx(100 * 30 / 40)
+    assert p["r1", "stock", "ALL", "2022-05"] == 100  # totals unchanged
+    assert p["r1", "arrivals", "A", "2022-04"] == pytest.approx(65 * 0.25)  # every count metric, the stock's share
+    assert p["r2", "stock", "A", "2022-05"] == pytest.approx(120 * 20 / 80)
+    # the ARD of each predictor on two targets, by hand
+    ts = [_target(obs(value=50), "stock_a_may", date="2022-05"), _sum_target("arr_a", obs(value=50))]
+    ev = val.evaluate_runs(table, ts)
+    scores = ev.scores.set_index(["set", "predictor"])["ard"]
+    # ARD of the means over the two runs
+    model = (abs((60 + 30) / 2 - 50) / 50 + abs((60 + 32) / 2 - 50) / 50) / 2
+    const = (abs((10 + 20) / 2 - 50) / 50 + abs((20 + 40) / 2 - 50) / 50) / 2
+    prop = (abs((25 + 30) / 2 - 50) / 50 + abs((0.25 * 70 + 0.25 * 124) / 2 - 50) / 50) / 2
+    assert scores["in-sample", "model"] == pytest.approx(model)
+    assert scores["in-sample", "constant"] == pytest.approx(const)
+    assert scores["in-sample", "proportional"] == pytest.approx(prop)
+
+
+# --------------------------------------------------------------------------------------------
+# On real runs
+# --------------------------------------------------------------------------------------------
+
+
+def test_target_values_equal_model_values_run_by_run() -> None:
+    tf = targets.load_targets()
+    sc = scenario.load_scenario(BASELINE)
+    frames, expected = [], {}
+    for seed in (1, 2):
+        m = model.DiasporaModel(scenario.with_run(sc, scale=2000, seed=seed), months=20).run()
+        try:
+            t = outputs.timeseries_table(m)
+        finally:
+            m.release()
+        expected[f"s{seed}"] = targets.model_values(tf, t)
+        df = t.to_pandas()
+        df["run_id"] = f"s{seed}"
+        frames.append(df)
+    got = val.target_values(tf.mapped(), pd.concat(frames))
+    for run, mv in expected.items():
+        for t in tf.mapped():
+            a, b = got.loc[run, t.id], mv[t.id]
+            assert (math.isnan(a) and math.isnan(b)) or a == pytest.approx(b, rel=1e-12), (run, t.id, a, b)
+
+
+def test_validate_command_writes_its_report(tmp_path, capsys) -> None:
+    out = tmp_path / "v"
+    status = main(["validate", str(BASELINE), "--reps", "3", "--scale", "2000", "--out", str(out), "--executor", "serial",
+                   "--quiet"])
+    assert status == 0
+    report = out / "report"
+    text = (report / "report.md").read_text()
+    for part in ("## Fit, in-sample targets", "## Holdout targets", "## Overall score", "## Targets the model misses",
+                 "kz_mobilization_exit_share", "proportional", "--reps 3"):
+        assert part in text
+    fit = pd.read_csv(report / "fit.csv")
+    assert len(fit) == len(targets.load_targets().mapped()) and set(fit["set"]) == {"in-sample", "holdout"}
+    scores = pd.read_csv(report / "scores.csv")
+    assert set(scores["predictor"]) == set(val.PREDICTORS)
+    assert (report / "targets.png").stat().st_size > 10_000
+    assert len(list((report / "figures").glob("*.png"))) == len(fit)
+    assert not list(out.glob(".report*"))  # written under a temporary name, renamed into place
+    printed = capsys.readouterr().out
+    assert "ARD in-sample" in printed and "missed" in printed
+    # a second call resumes the runs and replaces the report
+    assert main(["validate", str(BASELINE), "--reps", "3", "--scale", "2000", "--out", str(out), "--executor",
+                 "serial", "--quiet"]) == 0
+
+
+def test_validate_refuses_bad_input(tmp_path, capsys) -> None:
+    assert main(["validate", str(BASELINE), "--reps", "1", "--out", str(tmp_path / "a")]) == 2
+    assert "--reps" in capsys.readouterr().err
+    assert main(["validate", str(tmp_path / "missing.yaml"), "--out", str(tmp_path / "b")]) == 2
+    assert main(["validate", str(BASELINE), "--scale", "0.5", "--out", str(tmp_path / "c")]) == 2
+    assert "--scale" in capsys.readouterr().err
+    assert not any((tmp_path / n).exists() for n in "abc")
