@@ -45,7 +45,7 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from .scenario import Problem, ScenarioError, _Loader, load_scenario
+from .scenario import Problem, ScenarioError, line_of, load_scenario, read_yaml
 from .schema import CATEGORIES
 
 # --------------------------------------------------------------------------------------------
@@ -173,43 +173,7 @@ class CalibrationFile(_Strict):
 
 
 def _read_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise CalibrationError([Problem("", f"cannot read file: {exc.strerror}", str(path))]) from None
-    loader = _Loader(text)
-    try:
-        node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        reason = getattr(exc, "problem", None) or str(exc)
-        raise CalibrationError([Problem("", f"malformed YAML: {reason}", str(path), mark.line + 1 if mark else None)]) from None
-    finally:
-        loader.dispose()
-    if not isinstance(data, dict):
-        found = "an empty file" if data is None else type(data).__name__
-        raise CalibrationError([Problem("", f"expected a mapping of calibration fields, found {found}", str(path), 1)])
-    return data, node
-
-
-def _line(node: yaml.Node | None, parts: list[str]) -> int | None:
-    """Line (1-based) of the deepest node along `parts` in the YAML tree."""
-    line = None
-    for part in parts:
-        if isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                if key.value == part:
-                    line, node = key.start_mark.line + 1, value
-                    break
-            else:
-                return line
-        elif isinstance(node, yaml.SequenceNode) and part.isdigit() and int(part) < len(node.value):
-            node = node.value[int(part)]
-            line = node.start_mark.line + 1
-        else:
-            return line
-    return line
+    return read_yaml(path, "calibration", CalibrationError, empty_ok=False)
 
 
 def _fields_at(parts: list[str]) -> list[str]:
@@ -244,7 +208,7 @@ def _schema_problems(exc: ValidationError, file: str, node: yaml.Node | None) ->
         elif not isinstance(found, dict | list) and err["type"] != "value_error":
             message += f" (found {found!r})"
         where = parts[:-1] if err["type"] == "missing" else parts
-        problems.append(Problem(".".join(parts), message, file, _line(node, where) or 1))
+        problems.append(Problem(".".join(parts), message, file, line_of(node, where) or 1))
     return problems
 
 
@@ -348,7 +312,7 @@ def prepare(params_file: str | Path, scenario_file: str | Path, *, overrides: di
         cfg = cfg.model_copy(update={"targets": cfg.targets.model_copy(update={"exclude": [*kept, *extra]})})
 
     def at(parts: list[str], message: str) -> Problem:
-        return Problem(".".join(parts), message, file, _line(node, parts) or 1)
+        return Problem(".".join(parts), message, file, line_of(node, parts) or 1)
 
     tfile = (params_file.parent / cfg.targets.file) if cfg.targets.file else DEFAULT_PATH
     try:
