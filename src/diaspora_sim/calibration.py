@@ -45,7 +45,7 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from .scenario import Problem, ScenarioError, line_of, load_scenario, read_yaml
+from .scenario import Problem, ScenarioError, line_of, load_scenario, read_yaml, schema_problems
 from .schema import CATEGORIES
 
 # --------------------------------------------------------------------------------------------
@@ -176,42 +176,6 @@ def _read_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
     return read_yaml(path, "calibration", CalibrationError, empty_ok=False)
 
 
-def _fields_at(parts: list[str]) -> list[str]:
-    model: Any = CalibrationFile
-    for part in parts:
-        if part.isdigit():
-            continue
-        info = getattr(model, "model_fields", {}).get(part)
-        if info is None:
-            return []
-        model = info.annotation
-        for _ in range(3):  # unwrap list[...] / X | None
-            args = [a for a in getattr(model, "__args__", ()) if a is not type(None)]
-            if isinstance(model, type) and issubclass(model, BaseModel) or not args:
-                break
-            model = args[0]
-    return list(getattr(model, "model_fields", {}))
-
-
-def _schema_problems(exc: ValidationError, file: str, node: yaml.Node | None) -> list[Problem]:
-    problems = []
-    for err in exc.errors(include_url=False):
-        parts = [str(p) for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p.startswith("function-")))]
-        message, found = err["msg"].removeprefix("Value error, "), err.get("input")
-        if err["type"] == "missing":
-            message = "required field is missing"
-        elif err["type"] == "extra_forbidden":
-            valid = _fields_at(parts[:-1])
-            close = difflib.get_close_matches(parts[-1], valid, n=1)
-            message = "unknown field" + (f"; did you mean {close[0]!r}?" if close else "")
-            message += f" (expected one of: {', '.join(valid)})" if valid else ""
-        elif not isinstance(found, dict | list) and err["type"] != "value_error":
-            message += f" (found {found!r})"
-        where = parts[:-1] if err["type"] == "missing" else parts
-        problems.append(Problem(".".join(parts), message, file, line_of(node, where) or 1))
-    return problems
-
-
 def load_params(path: str | Path) -> tuple[CalibrationFile, yaml.Node | None]:
     """Read and schema-validate a parameter file (paths are checked against a scenario by :func:`prepare`)."""
     path = Path(path)
@@ -219,7 +183,7 @@ def load_params(path: str | Path) -> tuple[CalibrationFile, yaml.Node | None]:
     try:
         return CalibrationFile.model_validate(data), node
     except ValidationError as exc:
-        raise CalibrationError(_schema_problems(exc, str(path), node)) from None
+        raise CalibrationError(schema_problems(exc, CalibrationFile, str(path), node)) from None
 
 
 # --------------------------------------------------------------------------------------------

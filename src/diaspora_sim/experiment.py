@@ -35,7 +35,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .metrics import METRICS
-from .scenario import Problem, ScenarioError, line_of, load_scenario, read_yaml, set_path, to_yaml, validate
+from .scenario import Problem, ScenarioError, line_of, load_scenario, read_yaml, schema_problems, set_path, to_yaml, validate
 from .schema import CATEGORIES, Scenario
 
 RUN_COLUMNS = ("run_id", "scenario", "point", "replicate", "seed")
@@ -231,42 +231,6 @@ def design_problems(exp: Experiment) -> list[tuple[list[str], str]]:
 
 def _read_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
     return read_yaml(path, "experiment", ExperimentError, empty_ok=False)
-
-
-def _fields_at(parts: list[str]) -> list[str]:
-    model: Any = Experiment
-    for part in parts:
-        if part.isdigit():
-            continue
-        info = getattr(model, "model_fields", {}).get(part)
-        if info is None:
-            return []
-        model = info.annotation
-        for _ in range(3):  # unwrap list[...] / X | None down to a model class
-            args = [a for a in getattr(model, "__args__", ()) if a is not type(None)]
-            if isinstance(model, type) and issubclass(model, BaseModel) or not args:
-                break
-            model = args[0]
-    return list(getattr(model, "model_fields", {}))
-
-
-def _schema_problems(exc: ValidationError, file: str, node: yaml.Node | None) -> list[Problem]:
-    problems = []
-    for err in exc.errors(include_url=False):
-        parts = [str(p) for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p.startswith("function-")))]
-        message, found = err["msg"].removeprefix("Value error, "), err.get("input")
-        if err["type"] == "missing":
-            message = "required field is missing"
-        elif err["type"] == "extra_forbidden":
-            valid = _fields_at(parts[:-1])
-            close = difflib.get_close_matches(parts[-1], valid, n=1)
-            message = "unknown field" + (f"; did you mean {close[0]!r}?" if close else "")
-            message += f" (expected one of: {', '.join(valid)})" if valid else ""
-        elif not isinstance(found, dict | list) and err["type"] != "value_error":
-            message += f" (found {found!r})"
-        where = parts[:-1] if err["type"] == "missing" else parts
-        problems.append(Problem(".".join(parts), message, file, line_of(node, where) or 1))
-    return problems
 
 
 # --------------------------------------------------------------------------------------------
@@ -476,7 +440,7 @@ def load_experiment(path: str | Path) -> Experiment:
     try:
         exp = Experiment.model_validate(data)
     except ValidationError as exc:
-        raise ExperimentError(_schema_problems(exc, str(path), node)) from None
+        raise ExperimentError(schema_problems(exc, Experiment, str(path), node)) from None
     problems = [Problem(".".join(parts), msg, str(path), line_of(node, parts) or 1) for parts, msg in design_problems(exp)]
     if problems:
         raise ExperimentError(problems)

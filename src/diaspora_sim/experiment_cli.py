@@ -12,6 +12,15 @@ EXIT_RUNS_FAILED = 1
 EXIT_INTERRUPTED = 130
 
 
+def executor_problem(args: argparse.Namespace) -> str | None:
+    """What is wrong with the executor options (--executor, --scheduler, --workers), if anything."""
+    if args.scheduler and args.executor != "dask":
+        return "--scheduler needs --executor dask"
+    if args.workers is not None and args.workers < 1:
+        return "--workers must be at least 1"
+    return None
+
+
 def _execute(plan, out: Path, args: argparse.Namespace) -> int:  # noqa: ANN001 - Plan, imported lazily
     """Run a plan with the executor options of `args`, print what happened; the exit status."""
     from .sweep import SweepError, run_sweep
@@ -19,11 +28,8 @@ def _execute(plan, out: Path, args: argparse.Namespace) -> int:  # noqa: ANN001 
     if not args.quiet:
         for w in plan.warnings:
             print(f"warning: {w}", file=sys.stderr)
-    if args.scheduler and args.executor != "dask":
-        print("--scheduler needs --executor dask", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    if args.workers is not None and args.workers < 1:
-        print("--workers must be at least 1", file=sys.stderr)
+    if (problem := executor_problem(args)) is not None:
+        print(problem, file=sys.stderr)
         return EXIT_BAD_INPUT
     try:
         report = run_sweep(plan, out, executor=args.executor, workers=args.workers, scheduler=args.scheduler,

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, get_args, get_origin
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from .schema import CATEGORIES, Run, Scenario, month_name, month_number
 
@@ -106,6 +106,44 @@ def read_yaml(
         found = "an empty file" if data is None else type(data).__name__
         raise error([Problem("", f"expected a mapping of {what} fields, found {found}", str(path), 1)])
     return data, node
+
+
+def _model_fields_at(root: type[BaseModel], parts: list[str]) -> list[str]:
+    """The field names of the model at `parts` below `root` (empty if there is none)."""
+    model: Any = root
+    for part in parts:
+        if part.isdigit():
+            continue
+        info = getattr(model, "model_fields", {}).get(part)
+        if info is None:
+            return []
+        model = info.annotation
+        for _ in range(3):  # unwrap list[...] / X | None down to a model class
+            args = [a for a in getattr(model, "__args__", ()) if a is not type(None)]
+            if isinstance(model, type) and issubclass(model, BaseModel) or not args:
+                break
+            model = args[0]
+    return list(getattr(model, "model_fields", {}))
+
+
+def schema_problems(exc: ValidationError, root: type[BaseModel], file: str, node: yaml.Node | None) -> list[Problem]:
+    """The problems of a pydantic error on a YAML file validated as `root`, with file, line and field path."""
+    problems = []
+    for err in exc.errors(include_url=False):
+        parts = [str(p) for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p.startswith("function-")))]
+        message, found = err["msg"].removeprefix("Value error, "), err.get("input")
+        if err["type"] == "missing":
+            message = "required field is missing"
+        elif err["type"] == "extra_forbidden":
+            valid = _model_fields_at(root, parts[:-1])
+            close = difflib.get_close_matches(parts[-1], valid, n=1)
+            message = "unknown field" + (f"; did you mean {close[0]!r}?" if close else "")
+            message += f" (expected one of: {', '.join(valid)})" if valid else ""
+        elif not isinstance(found, dict | list) and err["type"] != "value_error":
+            message += f" (found {found!r})"
+        where = parts[:-1] if err["type"] == "missing" else parts
+        problems.append(Problem(".".join(parts), message, file, line_of(node, where) or 1))
+    return problems
 
 
 def _parse(path: Path) -> _Source:
@@ -507,6 +545,7 @@ __all__ = [
     "line_of",
     "load_scenario",
     "read_yaml",
+    "schema_problems",
     "set_path",
     "to_yaml",
     "validate",

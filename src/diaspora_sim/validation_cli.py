@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from .experiment_cli import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_RUNS_FAILED, _execute, _executor_options
+from .experiment_cli import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_RUNS_FAILED, _execute, _executor_options, executor_problem
 
 
 def _command(name: str, args: argparse.Namespace, positional: list[str], options: dict[str, object]) -> str:
@@ -115,11 +115,8 @@ def _calibrate(args: argparse.Namespace) -> int:
                                    "max_simulations": args.max_simulations}.items() if v is not None}
     setup = cal.prepare(args.params, scenario_file, overrides=overrides, exclude=args.exclude_target,
                         include=args.include_target)  # CalibrationError: exit 2 in cli.main
-    if args.scheduler and args.executor != "dask":
-        print("--scheduler needs --executor dask", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    if args.workers is not None and args.workers < 1:
-        print("--workers must be at least 1", file=sys.stderr)
+    if (problem := executor_problem(args)) is not None:
+        print(problem, file=sys.stderr)
         return EXIT_BAD_INPUT
     out = Path(args.out) if args.out else Path("results") / f"calibrate-{Path(args.params).stem}"
     opts = cal.RunOptions(args.executor, args.workers, args.scheduler, args.retries, progress=not args.quiet)
