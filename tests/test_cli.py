@@ -256,3 +256,50 @@ def test_scenarios_exist() -> None:
 
 def test_every_schema_field_has_a_description() -> None:
     assert undocumented_fields() == []
+
+
+# --------------------------------------------------------------------------------------------
+# --out never destroys what the tool did not write
+# --------------------------------------------------------------------------------------------
+
+SHORT_RUN = ("run", str(BASELINE), "--months", "3", "--scale", "2000", "--no-figures", "--quiet")
+
+
+def test_run_out_refuses_a_users_folder_and_keeps_its_files(tmp_path: Path, monkeypatch, capsys) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "k").mkdir()
+    (tmp_path / "k" / "thesis.txt").write_text("x")
+    assert main([*SHORT_RUN, "--out", "k"]) == 2
+    assert "k" in capsys.readouterr().err
+    assert (tmp_path / "k" / "thesis.txt").read_text() == "x"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["k"]
+    assert main([*SHORT_RUN, "--out", "k", "--overwrite"]) == 2  # not a run folder: never replaced
+    assert (tmp_path / "k" / "thesis.txt").read_text() == "x"
+
+
+def test_run_out_refuses_an_existing_file_and_a_link(tmp_path: Path, monkeypatch, capsys) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "notes.txt").write_text("keep")
+    (tmp_path / "link").symlink_to(tmp_path / "notes.txt")
+    for out in ("notes.txt", "link", "notes.txt/sub"):
+        assert main([*SHORT_RUN, "--out", out, "--overwrite"]) == 2
+        assert "not a folder" in capsys.readouterr().err
+    assert (tmp_path / "notes.txt").read_text() == "keep"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link", "notes.txt"]
+
+
+def test_run_out_replaces_its_own_run_folder_only_with_overwrite(tmp_path: Path, monkeypatch, capsys) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "empty").mkdir()
+    assert main([*SHORT_RUN, "--out", "empty"]) == 0  # an empty folder is fine
+    assert (tmp_path / "empty" / "manifest.json").exists()
+    assert main([*SHORT_RUN, "--out", "empty", "--seed", "2"]) == 2
+    assert "--overwrite" in capsys.readouterr().err
+    assert json.loads((tmp_path / "empty" / "summary.json").read_text())["seed"] == 1
+    assert main([*SHORT_RUN, "--out", "empty", "--seed", "2", "--overwrite"]) == 0
+    assert json.loads((tmp_path / "empty" / "summary.json").read_text())["seed"] == 2
+    (tmp_path / "empty" / "my_notes.md").write_text("mine")
+    assert main([*SHORT_RUN, "--out", "empty", "--overwrite"]) == 2
+    assert "my_notes.md" in capsys.readouterr().err
+    assert (tmp_path / "empty" / "my_notes.md").read_text() == "mine"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty"]

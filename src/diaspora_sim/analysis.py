@@ -441,11 +441,19 @@ def headline_text(cmp: Comparison) -> str:
 
 
 def write_report(cmp: Comparison, out: Path) -> Path:
-    """Write report.md, its figures (PNG) and the tables (CSV) into the folder `out`."""
+    """Write the report folder `out` (report.md, figures as PNG, tables as CSV) atomically; an earlier
+    comparison report there is replaced, anything else refused (core.files). Returns report.md's path.
+    """
+    from .core.files import write_folder
+
+    write_folder(Path(out), lambda tmp: _fill_report(cmp, tmp), kind="comparison-report", overwrite=True,
+                 option="report folder")
+    return Path(out) / "report.md"
+
+
+def _fill_report(cmp: Comparison, out: Path) -> dict[str, Any]:
     from . import plots
 
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     m = cmp.results.manifest
     exp = m["experiment"]
     end = cmp.dates[-1]
@@ -542,9 +550,8 @@ def write_report(cmp: Comparison, out: Path) -> Path:
               "difference divided by its sd; A12 is the probability that a run of the arm exceeds a run of the "
               "reference (0.5: no difference). No correction for multiple comparisons is applied. Tables as CSV: "
               "`levels.csv`, `differences.csv`, `levels_over_time.csv`, `replications_needed.csv`.", ""]
-    report = out / "report.md"
-    report.write_text("\n".join(lines), encoding="utf-8")
-    return report
+    (out / "report.md").write_text("\n".join(lines), encoding="utf-8")
+    return {"results": str(cmp.results.path)}
 
 
 def _finite(v: Any) -> bool:

@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from .core.files import OutputError, check_output_folder
 from .scenario import ScenarioError, load_scenario, with_run
 
 EXIT_BAD_INPUT = 2
@@ -27,6 +28,7 @@ def _run(args: argparse.Namespace) -> int:
     longer = args.months if args.months is not None and args.months > sc.run.months else None
     sc = with_run(sc, seed=args.seed, scale=args.scale, months=longer)
     out = Path(args.out) if args.out else Path("runs") / f"{Path(args.scenario).stem}-seed{sc.run.seed}"
+    check_output_folder(out, kind="run", overwrite=args.overwrite)  # before the work, not after it
     model = DiasporaModel(sc, months=args.months if longer is None else None)
     try:
         # The bar appears only for runs that last more than two seconds.
@@ -34,7 +36,8 @@ def _run(args: argparse.Namespace) -> int:
             while model.running:
                 model.step()
                 bar.update(1)
-        write_run(model, out, source=str(args.scenario), overrides=list(args.set), figures=not args.no_figures)
+        write_run(model, out, source=str(args.scenario), overrides=list(args.set), figures=not args.no_figures,
+                  overwrite=args.overwrite)
         result = summary(model)
     finally:
         model.release()
@@ -107,6 +110,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--months", type=int,
                      help="months to simulate (fewer than run.months stops early; more extends the run)")
     run.add_argument("--out", help="run folder to write (default: runs/<scenario>-seed<N>)")
+    run.add_argument("--overwrite", action="store_true",
+                     help="replace the run folder if it exists and was written by this tool (never anything else)")
     run.add_argument("--set", action="append", default=[], metavar="PATH=VALUE",
                      help="override a scenario field, e.g. hosts.DE.entry.humanitarian_visa=true")
     run.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
@@ -142,6 +147,6 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except ScenarioError as exc:
+    except (ScenarioError, OutputError) as exc:
         print(exc, file=sys.stderr)
         return EXIT_BAD_INPUT

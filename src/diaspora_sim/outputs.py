@@ -1,17 +1,16 @@
 """A run folder: manifest, resolved scenario, tidy time series, summary and figures.
 
 The folder is written under a temporary name beside its destination and renamed into place
-only when complete, so an interrupted or failed run never leaves a partial folder.
+only when complete, so an interrupted or failed run never leaves a partial folder; an existing
+path is never replaced unless it is a run folder this tool wrote and `overwrite` is asked
+(:mod:`diaspora_sim.core.files`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 import platform
-import shutil
-import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -23,6 +22,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from . import __version__
+from .core.files import write_folder
 from .metrics import METRICS
 from .model import DiasporaModel
 from .scenario import to_yaml
@@ -143,13 +143,14 @@ def write_run(
     source: str = "",
     overrides: list[str] | None = None,
     figures: bool = True,
+    overwrite: bool = False,
 ) -> Path:
-    """Write the run folder `out` atomically (replacing an older folder of that name)."""
+    """Write the run folder `out` atomically. An existing path is refused (OutputError), except
+    an empty folder, or with `overwrite` a run folder this tool wrote (core.files).
+    """
     started = time.perf_counter()
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+
+    def fill(tmp: Path) -> dict[str, Any]:
         table = timeseries_table(model)
         pq.write_table(table, tmp / "timeseries.parquet", compression="zstd")
         (tmp / "scenario.resolved.yaml").write_text(to_yaml(model.config), encoding="utf-8")
@@ -159,16 +160,6 @@ def write_run(
 
             run_figures(table, tmp, title=model.config.title or source)
         timings = {**model.timings, "write_s": time.perf_counter() - started}
-        doc = manifest(model, source, overrides or [], timings)
-        (tmp / "manifest.json").write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
-        if out.exists():
-            old = out.with_name(f".{out.name}.old-{os.getpid()}")
-            out.rename(old)
-            tmp.rename(out)
-            shutil.rmtree(old)
-        else:
-            tmp.rename(out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return out
+        return manifest(model, source, overrides or [], timings)
+
+    return write_folder(Path(out), fill, kind="run", overwrite=overwrite)

@@ -38,8 +38,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,6 +47,7 @@ import numpy as np
 import pandas as pd
 
 from .analysis import mean_ci, paired_difference
+from .core.files import write_folder
 from .metrics import RATES
 from .schema import month_name, month_number
 from .targets import DEFAULT_PATH, Observed, Quantity, Target, TargetsFile, check_targets
@@ -762,15 +761,11 @@ def report_markdown(v: Validation) -> str:
 
 def write_report(v: Validation, out: str | Path) -> Path:
     """Write the report folder (report.md, fit.csv, scores.csv, values.csv, series.csv, report.json,
-    targets.png, figures/) under a temporary name and rename it into place (replacing an old one).
+    targets.png, figures/) atomically; an earlier validation report there is replaced, anything
+    else refused (core.files).
     """
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir()
-    try:
+
+    def fill(tmp: Path) -> dict[str, Any]:
         started = time.perf_counter()
         v.fit.to_csv(tmp / "fit.csv", index=False)
         v.scores.to_csv(tmp / "scores.csv", index=False)
@@ -783,16 +778,9 @@ def write_report(v: Validation, out: str | Path) -> Path:
                "notes": v.notes, "fit": json.loads(v.fit.to_json(orient="records")),
                "scores": json.loads(v.scores.to_json(orient="records"))}
         (tmp / "report.json").write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
-        old = out.with_name(f".{out.name}.old-{os.getpid()}")
-        if out.exists():
-            os.replace(out, old)
-        os.replace(tmp, out)
-        if old.exists():
-            shutil.rmtree(old)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return out
+        return {"scenario": v.scenario}
+
+    return write_folder(Path(out), fill, kind="validation-report", overwrite=True, option="report folder")
 
 
 def default_scenario(targets_file: str | Path = DEFAULT_PATH) -> Path:
