@@ -24,8 +24,8 @@ EXPERIMENT = ROOT / "experiments" / "eu_policy_compare.yaml"
 
 
 def sweep(seed: int, reps: int, out: Path, workers: int) -> None:
-    from diaspora_sim.experiment import load_experiment, make_plan
-    from diaspora_sim.sweep import run_sweep
+    from diaspora_sim.experiments.plan import load_experiment, make_plan
+    from diaspora_sim.experiments.sweep import run_sweep
 
     exp = load_experiment(EXPERIMENT).model_copy(update={"seed": seed, "replications": reps})
     report = run_sweep(make_plan(exp, EXPERIMENT), out, workers=workers)
@@ -48,8 +48,8 @@ def main() -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from diaspora_sim.analysis import paired_difference
-    from diaspora_sim.results import Results
+    from diaspora_sim.analysis.comparison import paired_difference
+    from diaspora_sim.experiments.results import Results
 
     sweep(0, args.reps, Path(args.common), args.workers)
     sweep(1000, args.reps, Path(args.independent), args.workers)

@@ -31,7 +31,7 @@ BASELINE = ROOT / "scenarios" / "baseline_2022.yaml"
 def measure_model(scale: float, months: int) -> dict:
     """One baseline run at `scale` in this process; returns its figures."""
     from diaspora_sim import DiasporaModel, load_scenario
-    from diaspora_sim.scenario import with_run
+    from diaspora_sim.scenario.loading import with_run
 
     # Load (or, on a first run, compile) the numba kernels first: a one-time cost per process,
     # reported apart from the run.

@@ -15,9 +15,10 @@ import gc
 import time
 from pathlib import Path
 
-from diaspora_sim import metrics, rules
-from diaspora_sim import model as model_module
-from diaspora_sim.scenario import load_scenario, with_run
+from diaspora_sim.model import metrics as metrics
+from diaspora_sim.model import model as model_module
+from diaspora_sim.model import rules as rules
+from diaspora_sim.scenario.loading import load_scenario, with_run
 
 BASELINE = Path(__file__).resolve().parents[1] / "scenarios" / "baseline_2022.yaml"
 

@@ -12,10 +12,11 @@ import pandas as pd
 import pytest
 import yaml
 
-from diaspora_sim import calibration as cal
+from diaspora_sim.calibration import abc as cal
 from diaspora_sim.cli import main
-from diaspora_sim.reference import undocumented_fields
-from diaspora_sim.scenario import load_scenario
+from diaspora_sim.core.errors import InputError
+from diaspora_sim.scenario.loading import load_scenario
+from diaspora_sim.scenario.reference import undocumented_fields
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "baseline_2022.yaml"
@@ -54,14 +55,14 @@ def test_shipped_parameter_file_is_valid_against_the_baseline() -> None:
     assert len(setup.in_sample) == 13
     # --include-target puts an excluded target back; it must be one the file excludes
     assert gross <= {t.id for t in cal.prepare(SHIPPED, BASELINE, include=sorted(gross)).in_sample}
-    with pytest.raises(cal.CalibrationError, match="is not excluded by the parameter file"):
+    with pytest.raises(InputError, match="is not excluded by the parameter file"):
         cal.prepare(SHIPPED, BASELINE, include=["ge_stock_oct_2022"])
 
 
 def test_unknown_path_is_reported_with_file_line_and_field(tmp_path) -> None:
     p = params(tmp_path, [{"name": "a", "path": "hosts.GE.attractiveness", "prior": [0, 2]},
                           {"name": "b", "path": "hosts.XX.attractiveness", "prior": [0, 1]}])
-    with pytest.raises(cal.CalibrationError) as err:
+    with pytest.raises(InputError) as err:
         cal.prepare(p, BASELINE)
     text = str(err.value)
     assert f"{p}:" in text and "parameters.1.path" in text and "unknown host 'XX'" in text
@@ -70,22 +71,22 @@ def test_unknown_path_is_reported_with_file_line_and_field(tmp_path) -> None:
 
 def test_bad_prior_ranges_are_reported(tmp_path) -> None:
     p = params(tmp_path, [{"name": "a", "path": "hosts.GE.attractiveness", "prior": [2, 1]}])
-    with pytest.raises(cal.CalibrationError, match=r"parameters\.0\.prior: the prior range must have low < high"):
+    with pytest.raises(InputError, match=r"parameters\.0\.prior: the prior range must have low < high"):
         cal.prepare(p, BASELINE)
     p = params(tmp_path, [{"name": "a", "path": "behaviour.decision_rate", "prior": [0.5, 1.5]}])
-    with pytest.raises(cal.CalibrationError, match=r"parameters\.0\.path: .*behaviour\.decision_rate.*less than or equal"):
+    with pytest.raises(InputError, match=r"parameters\.0\.path: .*behaviour\.decision_rate.*less than or equal"):
         cal.prepare(p, BASELINE)  # the upper end is not a probability
 
 
 def test_unknown_fields_timeline_paths_and_targets_are_refused(tmp_path) -> None:
     p = params(tmp_path, [{"name": "a", "path": "hosts.GE.attractiveness", "prior": [0, 2], "prio": 1}])
-    with pytest.raises(cal.CalibrationError, match="unknown field; did you mean 'prior'"):
+    with pytest.raises(InputError, match="unknown field; did you mean 'prior'"):
         cal.prepare(p, BASELINE)
     p = params(tmp_path, [{"name": "a", "path": "timeline.2.set.entry.visa_approval", "prior": [0, 0.5]}])
-    with pytest.raises(cal.CalibrationError, match="`timeline` cannot be calibrated"):
+    with pytest.raises(InputError, match="`timeline` cannot be calibrated"):
         cal.prepare(p, BASELINE)
     p = params(tmp_path, [{"name": "a", "path": "hosts.GE.attractiveness", "prior": [0, 2], "moves": ["ge_stok"]}])
-    with pytest.raises(cal.CalibrationError, match="no mapped target 'ge_stok'"):
+    with pytest.raises(InputError, match="no mapped target 'ge_stok'"):
         cal.prepare(p, BASELINE)
 
 

@@ -15,9 +15,9 @@ import pytest
 
 import diaspora_sim
 from diaspora_sim.cli import main
-from diaspora_sim.reference import undocumented_fields
-from diaspora_sim.scenario import load_scenario
-from diaspora_sim.schema import CATEGORIES
+from diaspora_sim.scenario.loading import load_scenario
+from diaspora_sim.scenario.reference import undocumented_fields
+from diaspora_sim.scenario.schema import CATEGORIES
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "baseline_2022.yaml"

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from diaspora_sim.analysis import (
+from diaspora_sim.analysis.comparison import (
     compare,
     mean_ci,
     paired_difference,
@@ -23,9 +23,9 @@ from diaspora_sim.analysis import (
     vargha_delaney_a12,
 )
 from diaspora_sim.cli import main
-from diaspora_sim.experiment import Experiment, make_plan
-from diaspora_sim.results import Results
-from diaspora_sim.sweep import run_sweep
+from diaspora_sim.experiments.plan import Experiment, make_plan
+from diaspora_sim.experiments.results import Results
+from diaspora_sim.experiments.sweep import run_sweep
 
 ROOT = Path(__file__).resolve().parents[1]
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

@@ -16,9 +16,10 @@ from typing import Annotated, Any, Union, get_args, get_origin
 import pytest
 from pydantic import BaseModel
 
-from diaspora_sim import model, rules, targets
-from diaspora_sim.scenario import load_scenario
-from diaspora_sim.schema import Scenario
+from diaspora_sim.model import model, rules
+from diaspora_sim.scenario.loading import load_scenario
+from diaspora_sim.scenario.schema import Scenario
+from diaspora_sim.validation import targets
 
 ROOT = Path(__file__).resolve().parents[1]
 ODD = ROOT / "docs" / "ODD.md"
@@ -56,7 +57,7 @@ def resolve(dotted: str) -> Any:
 
 
 def step_rule_calls() -> list[str]:
-    """Functions of diaspora_sim.rules called in DiasporaModel.step, in source order."""
+    """Functions of diaspora_sim.model.rules called in DiasporaModel.step, in source order."""
     tree = ast.parse(textwrap.dedent(inspect.getsource(model.DiasporaModel.step)))
     calls = [
         node for node in ast.walk(tree)
@@ -109,12 +110,12 @@ def test_step_calls_rules():
 
 def test_every_rule_of_the_step_is_a_named_submodel(text) -> None:
     submodels = section(text, 7)
-    uncovered = [f for f in step_rule_calls() if f"`diaspora_sim.rules.{f}`" not in submodels]
+    uncovered = [f for f in step_rule_calls() if f"`diaspora_sim.model.rules.{f}`" not in submodels]
     assert uncovered == [], f"rules called in DiasporaModel.step but not described in ODD.md section 7: {uncovered}"
 
 
 def test_process_overview_lists_the_rules_in_step_order(text) -> None:
-    named = [n.rsplit(".", 1)[1] for n in NAME_RE.findall(section(text, 3)) if n.startswith("diaspora_sim.rules.")]
+    named = [n.rsplit(".", 1)[1] for n in NAME_RE.findall(section(text, 3)) if n.startswith("diaspora_sim.model.rules.")]
     in_order = [n for i, n in enumerate(named) if inspect.isfunction(getattr(rules, n, None)) and n not in named[:i]]
     assert in_order == step_rule_calls()
 
@@ -122,7 +123,7 @@ def test_process_overview_lists_the_rules_in_step_order(text) -> None:
 def test_initialization_names_the_population_draw(text) -> None:
     src = inspect.getsource(model.DiasporaModel.__init__)
     assert "draw_population(" in src
-    assert "`diaspora_sim.population.draw_population`" in section(text, 5)
+    assert "`diaspora_sim.model.population.draw_population`" in section(text, 5)
 
 
 def test_every_submodel_names_its_function(text) -> None:

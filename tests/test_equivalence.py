@@ -24,9 +24,9 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from diaspora_sim.model import DiasporaModel
-from diaspora_sim.outputs import summary
-from diaspora_sim.scenario import load_scenario, with_run
+from diaspora_sim.model.model import DiasporaModel
+from diaspora_sim.outputs.run_folder import summary
+from diaspora_sim.scenario.loading import load_scenario, with_run
 
 DATA = Path(__file__).resolve().parent / "data"
 SCENARIO = DATA / "equivalence_baseline.yaml"

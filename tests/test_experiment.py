@@ -8,14 +8,14 @@ from pathlib import Path
 import pytest
 
 from diaspora_sim.cli import main
-from diaspora_sim.experiment import (
+from diaspora_sim.core.errors import InputError
+from diaspora_sim.experiments.plan import (
     Experiment,
-    ExperimentError,
     design_points,
     load_experiment,
     make_plan,
 )
-from diaspora_sim.scenario import ScenarioError, load_scenario
+from diaspora_sim.scenario.loading import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"
@@ -33,7 +33,7 @@ def write(tmp_path: Path, text: str, name: str = "exp.yaml") -> Path:
 
 
 def problems(path: Path) -> list[str]:
-    with pytest.raises(ScenarioError) as info:
+    with pytest.raises(InputError) as info:
         make_plan(load_experiment(path), path)
     return [str(p) for p in info.value.problems]
 
@@ -189,7 +189,7 @@ parameters:
     paths: [hosts.DE.entry.visa_aproval]
     values: [0.1, 0.2]
 """)
-    with pytest.raises(ScenarioError) as info:
+    with pytest.raises(InputError) as info:
         load_scenario(BASELINE, ["hosts.DE.entry.visa_aproval=0.1"])
     set_message = info.value.problems[0].message
     assert "did you mean 'visa_approval'" in set_message
@@ -237,7 +237,7 @@ def test_path_and_value_errors(tmp_path: Path, body: str, where: str, needle: st
         "samples_missing", "duplicate_name", "name_pattern"])
 def test_schema_errors_name_file_line_and_field(tmp_path: Path, body: str, where: str, needle: str) -> None:
     path = write(tmp_path, f"scenarios:\n  - BASE\n\n{body}\n")
-    with pytest.raises(ExperimentError) as info:
+    with pytest.raises(InputError) as info:
         load_experiment(path)
     text = str(info.value)
     assert text.startswith("invalid experiment")
@@ -273,7 +273,7 @@ def test_cli_sweep_dry_run(capsys) -> None:
 
 
 def test_every_experiment_key_is_documented_and_described() -> None:
-    from diaspora_sim.experiment import Design, Outputs, Parameter, ScenarioRef
+    from diaspora_sim.experiments.plan import Design, Outputs, Parameter, ScenarioRef
 
     docs = (ROOT / "docs" / "experiments.md").read_text()
     for model in (Experiment, ScenarioRef, Parameter, Design, Outputs):

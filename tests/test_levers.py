@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from diaspora_sim.model import DiasporaModel
-from diaspora_sim.scenario import load_scenario, with_run
-from diaspora_sim.schema import CATEGORIES
+from diaspora_sim.model.model import DiasporaModel
+from diaspora_sim.scenario.loading import load_scenario, with_run
+from diaspora_sim.scenario.schema import CATEGORIES
 
 BASELINE = Path(__file__).resolve().parents[1] / "scenarios" / "baseline_2022.yaml"
 ALL_C = len(CATEGORIES)  # category index of 'ALL'

@@ -9,9 +9,9 @@ import mesa
 import numpy as np
 import pytest
 
-from diaspora_sim.model import DiasporaModel, Emigrant
-from diaspora_sim.scenario import load_scenario, with_run
-from diaspora_sim.schema import CATEGORIES
+from diaspora_sim.model.model import DiasporaModel, Emigrant
+from diaspora_sim.scenario.loading import load_scenario, with_run
+from diaspora_sim.scenario.schema import CATEGORIES
 
 BASELINE = Path(__file__).resolve().parents[1] / "scenarios" / "baseline_2022.yaml"
 

@@ -13,13 +13,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from diaspora_sim import rules
-from diaspora_sim.policy import Policy
-from diaspora_sim.rules import C, Step
-from diaspora_sim.scenario import set_path, validate
-from diaspora_sim.schema import CATEGORIES
-from diaspora_sim.state import Income, State, Status
-from diaspora_sim.streams import Streams
+from diaspora_sim.model import rules as rules
+from diaspora_sim.model.policy import Policy
+from diaspora_sim.model.rules import C, Step
+from diaspora_sim.model.state import Income, State, Status
+from diaspora_sim.model.streams import Streams
+from diaspora_sim.scenario.loading import set_path, validate
+from diaspora_sim.scenario.schema import CATEGORIES
 
 IT = CATEGORIES.index("it_specialist")
 JOURNALIST = CATEGORIES.index("journalist_activist")
@@ -1157,8 +1157,8 @@ def test_peer_rates_small_communities_count_as_min_agents():
 def test_model_peer_rates_are_rates_in_consistent_units():
     # Recorder stocks are persons (agents x scale) and step flows are agents: the model must put
     # them in the same unit before dividing, or peer rates shrink with run.scale.
-    from diaspora_sim.model import DiasporaModel
-    from diaspora_sim.scenario import load_scenario, with_run
+    from diaspora_sim.model.model import DiasporaModel
+    from diaspora_sim.scenario.loading import load_scenario, with_run
 
     baseline = Path(__file__).resolve().parents[1] / "scenarios" / "baseline_2022.yaml"
     sc = with_run(load_scenario(baseline), scale=400, months=8)

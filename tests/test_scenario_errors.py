@@ -1,4 +1,4 @@
-"""Bad scenario input: every kind gives a ScenarioError and `check` exits 2 with a precise message.
+"""Bad scenario input: every kind gives a InputError and `check` exits 2 with a precise message.
 
 Most cases are small child files in tmp_path that `extend` the shipped baseline by absolute path
 and break one thing. The line a problem is expected on is marked in the YAML with ``# <-``.
@@ -17,8 +17,9 @@ from pathlib import Path
 import pytest
 
 from diaspora_sim.cli import main
-from diaspora_sim.scenario import ScenarioError, load_scenario
-from diaspora_sim.schema import CATEGORIES
+from diaspora_sim.core.errors import InputError
+from diaspora_sim.scenario.loading import load_scenario
+from diaspora_sim.scenario.schema import CATEGORIES
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "baseline_2022.yaml"
@@ -52,14 +53,14 @@ def files_under(folder: Path) -> set[str]:
     return {str(p.relative_to(folder)) for p in folder.rglob("*")}
 
 
-def load_error(path: Path, overrides: tuple[str, ...] = ()) -> ScenarioError:
-    with pytest.raises(ScenarioError) as info:
+def load_error(path: Path, overrides: tuple[str, ...] = ()) -> InputError:
+    with pytest.raises(InputError) as info:
         load_scenario(path, overrides)
-    assert info.value.problems, "a ScenarioError must carry at least one problem"
+    assert info.value.problems, "a InputError must carry at least one problem"
     return info.value
 
 
-def problem_at(exc: ScenarioError, path: str):
+def problem_at(exc: InputError, path: str):
     found = [p for p in exc.problems if p.path == path]
     assert found, f"no problem at field path {path!r}; problems:\n{exc}"
     return found[0]
@@ -516,7 +517,7 @@ def reported_line(err: str, path: str) -> str:
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_check_reports_bad_value_and_exits_2(case: Case, tmp_path: Path, monkeypatch, capsys) -> None:
-    # main() returns 2 only for a ScenarioError; any other exception would propagate and fail the test.
+    # main() returns 2 only for a InputError; any other exception would propagate and fail the test.
     path = child(tmp_path, case.body)
     status, out, err = run_check([str(path)], tmp_path, monkeypatch, capsys)
     assert status == 2
@@ -920,7 +921,7 @@ def test_python_tag_in_set_value_executes_nothing(tmp_path: Path) -> None:
     marker = tmp_path / "pwned"
     try:
         sc = load_scenario(BASELINE, [f'title=!!python/object/apply:os.system ["touch {marker}"]'])
-    except ScenarioError:
+    except InputError:
         pass
     else:
         assert isinstance(sc.title, str)

@@ -19,9 +19,12 @@ import pyarrow.parquet as pq
 import pytest
 
 from diaspora_sim.cli import main
-from diaspora_sim.experiment import load_experiment, make_plan
-from diaspora_sim.results import Results
-from diaspora_sim.sweep import RunResult, SweepError, execute_run, prepare_folder, run_sweep
+from diaspora_sim.core.errors import InputError
+from diaspora_sim.experiments.folder import prepare_folder
+from diaspora_sim.experiments.plan import load_experiment, make_plan
+from diaspora_sim.experiments.results import Results
+from diaspora_sim.experiments.runner import RunResult, execute_run
+from diaspora_sim.experiments.sweep import run_sweep
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -243,12 +246,12 @@ def test_a_folder_of_another_experiment_is_refused(reference, scenarios: Path, t
     path, ref_out = reference
     other = tmp_path / "other.yaml"
     other.write_text(path.read_text().replace("values: [0.5, 1.0]", "values: [0.6]"))
-    with pytest.raises(SweepError, match="not in this experiment's plan"):
+    with pytest.raises(InputError, match="not in this experiment's plan"):
         run_sweep(plan_of(other), ref_out, executor="serial", progress=False)
     assert main(["sweep", str(other), "--out", str(ref_out), "--executor", "serial", "--quiet"]) == 2
     assert "use another --out" in capsys.readouterr().err
     fewer = experiment(tmp_path, scenarios, reps=2)
-    with pytest.raises(SweepError, match="fewer replications"):
+    with pytest.raises(InputError, match="fewer replications"):
         run_sweep(plan_of(fewer), ref_out, executor="serial", progress=False)
 
 
@@ -259,7 +262,7 @@ def test_runs_of_other_model_code_are_not_mixed(scenarios: Path, tmp_path: Path)
     manifest = json.loads((out / "manifest.json").read_text())
     manifest["code_fingerprint"] = "0123456789abcdef"  # as if the model had changed since
     (out / "manifest.json").write_text(json.dumps(manifest))
-    with pytest.raises(SweepError, match="other model code"):
+    with pytest.raises(InputError, match="other model code"):
         run_sweep(plan, out, executor="serial", progress=False)
 
 
@@ -305,7 +308,7 @@ def test_a_failing_run_is_recorded_and_retried_on_resume(reference, tmp_path: Pa
 
 
 def test_cli_sweep_with_failed_runs_exits_1_with_a_summary(reference, tmp_path: Path, monkeypatch, capsys) -> None:
-    import diaspora_sim.sweep as sweep
+    import diaspora_sim.experiments.sweep as sweep
 
     path, _ = reference
     monkeypatch.setattr(sweep, "execute_run", functools.partial(raising_runner, replicate=0))
@@ -342,9 +345,9 @@ def test_dying_workers_are_retried_and_a_run_that_always_kills_its_worker_fails(
 def test_restricted_timeseries_table_is_the_filtered_full_table(scenarios: Path) -> None:
     import pyarrow.compute as pc
 
-    from diaspora_sim.model import DiasporaModel
-    from diaspora_sim.outputs import timeseries_table
-    from diaspora_sim.scenario import load_scenario, with_run
+    from diaspora_sim.model.model import DiasporaModel
+    from diaspora_sim.outputs.run_folder import timeseries_table
+    from diaspora_sim.scenario.loading import load_scenario, with_run
 
     model = DiasporaModel(with_run(load_scenario(scenarios / "open_eu.yaml"), scale=4000, months=10)).run()
     try:

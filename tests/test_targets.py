@@ -8,9 +8,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from diaspora_sim import metrics, model, outputs, scenario, targets
-from diaspora_sim.reference import undocumented_fields
-from diaspora_sim.schema import CATEGORIES, month_number
+from diaspora_sim.core.errors import InputError
+from diaspora_sim.model import metrics as metrics
+from diaspora_sim.model import model as model
+from diaspora_sim.outputs import run_folder as outputs
+from diaspora_sim.scenario import loading as scenario
+from diaspora_sim.scenario.reference import undocumented_fields
+from diaspora_sim.scenario.schema import CATEGORIES, month_number
+from diaspora_sim.validation import targets as targets
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGETS = ROOT / "data" / "targets.yaml"
@@ -312,7 +317,7 @@ def test_observed_bounds() -> None:
 def test_load_errors_name_the_file_and_the_field(tmp_path: Path) -> None:
     bad = tmp_path / "t.yaml"
     bad.write_text(TARGETS.read_text(encoding="utf-8").replace("aggregation: value_at", "aggregation: at", 1))
-    with pytest.raises(targets.TargetsError) as err:
+    with pytest.raises(InputError) as err:
         targets.load_targets(bad)
     assert str(bad) in str(err.value) and "targets.0.mapping.aggregation" in str(err.value)
 
@@ -320,7 +325,7 @@ def test_load_errors_name_the_file_and_the_field(tmp_path: Path) -> None:
 def test_loader_is_safe_yaml(tmp_path: Path) -> None:
     evil = tmp_path / "evil.yaml"
     evil.write_text("title: !!python/object/apply:os.system ['echo hacked']\n")
-    with pytest.raises(targets.TargetsError):
+    with pytest.raises(InputError):
         targets.load_targets(evil)
 
 

@@ -10,9 +10,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from diaspora_sim import model, outputs, scenario, targets
-from diaspora_sim import validation as val
 from diaspora_sim.cli import main
+from diaspora_sim.model import model as model
+from diaspora_sim.outputs import run_folder as outputs
+from diaspora_sim.scenario import loading as scenario
+from diaspora_sim.validation import evaluate as val
+from diaspora_sim.validation import targets as targets
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "baseline_2022.yaml"

@@ -9,7 +9,7 @@ Every folder the tool writes holds a ``manifest.json`` naming the package, the k
   files its manifest lists.
 
 Anything else (a file, a device, a link, a user's folder, a folder with files added by hand)
-is refused with an :class:`OutputError` before any work is done, and again at the moment the
+is refused with an :class:`~diaspora_sim.core.errors.InputError` before any work is done, and again at the moment the
 new folder is renamed into place.
 """
 
@@ -23,12 +23,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from .errors import InputError, input_error
+
 MANIFEST = "manifest.json"
 PACKAGE = "diaspora_sim"
 
 
-class OutputError(Exception):
-    """An output path that the tool may not write (it would destroy something it did not write)."""
+def _refused(message: str) -> InputError:
+    return input_error(message, what="output path")
 
 
 def read_manifest(folder: Path) -> dict[str, Any] | None:
@@ -46,29 +48,29 @@ def _listing(folder: Path) -> set[str]:
 
 
 def check_output_folder(out: Path, *, kind: str, overwrite: bool = False, option: str = "--out") -> None:
-    """Raise OutputError unless the folder `out` may be written as a folder of `kind` (module docstring)."""
+    """Raise InputError unless the folder `out` may be written as a folder of `kind` (module docstring)."""
     out = Path(out)
     if not os.path.lexists(out):
         for parent in out.parents:
             if os.path.lexists(parent) and not parent.is_dir():
-                raise OutputError(f"{option} {out}: {parent} exists and is not a folder")
+                raise _refused(f"{option} {out}: {parent} exists and is not a folder")
         return
     if out.is_symlink() or not out.is_dir():
-        raise OutputError(f"{option} {out}: exists and is not a folder; give a new path (nothing was written)")
+        raise _refused(f"{option} {out}: exists and is not a folder; give a new path (nothing was written)")
     entries = list(out.iterdir())
     if not entries:
         return
     manifest = read_manifest(out)
     if manifest is None or manifest.get("kind", kind) != kind:
         what = "a folder this tool did not write" if manifest is None else f"a {manifest.get('kind')} folder"
-        raise OutputError(f"{option} {out}: exists and is {what}; give a new path (nothing was written)")
+        raise _refused(f"{option} {out}: exists and is {what}; give a new path (nothing was written)")
     if not overwrite:
-        raise OutputError(f"{option} {out}: exists (a {kind} folder written earlier); pass --overwrite to replace it, "
+        raise _refused(f"{option} {out}: exists (a {kind} folder written earlier); pass --overwrite to replace it, "
                           "or give a new path")
     foreign = sorted(_listing(out) - set(manifest.get("files", [])) - {MANIFEST})
     if foreign:
         shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
-        raise OutputError(f"{option} {out}: holds files this tool did not write ({shown}); it is not replaced "
+        raise _refused(f"{option} {out}: holds files this tool did not write ({shown}); it is not replaced "
                           "(move them away, or give a new path)")
 
 
@@ -106,3 +108,13 @@ def write_folder(
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return out
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write `data` to `path` through a temporary file in the same folder and an atomic rename."""
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)

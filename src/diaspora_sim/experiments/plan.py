@@ -34,9 +34,11 @@ import pyarrow as pa
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from .metrics import METRICS
-from .scenario import Problem, ScenarioError, line_of, load_scenario, read_yaml, schema_problems, set_path, to_yaml, validate
-from .schema import CATEGORIES, Scenario
+from ..core.errors import InputError, Problem, pydantic_problems
+from ..core.safe_yaml import file_locator, line_of, read_yaml
+from ..model.metrics import METRICS
+from ..scenario.loading import load_scenario, set_path, to_yaml, validate
+from ..scenario.schema import CATEGORIES, Scenario
 
 RUN_COLUMNS = ("run_id", "scenario", "point", "replicate", "seed")
 """Columns that identify a run in every results file (the parameter columns follow `point`)."""
@@ -49,15 +51,6 @@ SUMMARY_FIELDS = (
 SUMMARY_BY_CATEGORY = ("return_rate", "integration_rate", "ever_left")
 DEFAULT_METRICS = ("return_rate", "integration_rate", "ever_left", "stock", "integrated", "secure_status",
                    "without_status", "returns", "forced_returns")
-
-
-class ExperimentError(ScenarioError):
-    """An experiment file cannot be used; carries every problem found."""
-
-    def __str__(self) -> str:
-        n = len(self.problems)
-        head = f"invalid experiment ({n} problem{'s' if n != 1 else ''}):"
-        return "\n".join([head, *("  " + str(p) for p in self.problems)])
 
 
 # --------------------------------------------------------------------------------------------
@@ -230,7 +223,7 @@ def design_problems(exp: Experiment) -> list[tuple[list[str], str]]:
 
 
 def _read_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
-    return read_yaml(path, "experiment", ExperimentError, empty_ok=False)
+    return read_yaml(path, "experiment", empty_ok=False)
 
 
 # --------------------------------------------------------------------------------------------
@@ -409,7 +402,7 @@ def _param_types(exp: Experiment, points: list[dict[str, Any]]) -> dict[str, str
         try:
             arrow = pa.array([pt[p.name] for pt in points]).type
         except (pa.ArrowInvalid, pa.ArrowTypeError):
-            raise ExperimentError([Problem(f"parameters.{i}.values", "the values of a parameter must share one type "
+            raise InputError([Problem(f"parameters.{i}.values", "the values of a parameter must share one type "
                                            "(all numbers, all true/false or all text)")]) from None
         types[p.name] = str(arrow)
     return types
@@ -440,10 +433,10 @@ def load_experiment(path: str | Path) -> Experiment:
     try:
         exp = Experiment.model_validate(data)
     except ValidationError as exc:
-        raise ExperimentError(schema_problems(exc, Experiment, str(path), node)) from None
+        raise InputError(pydantic_problems(exc, Experiment, file_locator(path, node)), "experiment") from None
     problems = [Problem(".".join(parts), msg, str(path), line_of(node, parts) or 1) for parts, msg in design_problems(exp)]
     if problems:
-        raise ExperimentError(problems)
+        raise InputError(problems, "experiment")
     return exp
 
 
@@ -451,7 +444,7 @@ def make_plan(exp: Experiment, source: str | Path | None = None, name: str | Non
     """Resolve the scenarios, check every parameter path and value against each, and list the runs.
 
     Scenario files are relative to the folder of `source` (the experiment file; the current
-    folder when None). Raises ExperimentError (or the scenario's ScenarioError) before
+    folder when None). Raises InputError (or the scenario's InputError) before
     anything runs.
     """
     src = Path(source) if source is not None else None
@@ -465,7 +458,7 @@ def make_plan(exp: Experiment, source: str | Path | None = None, name: str | Non
 
     problems = [at(parts, msg) for parts, msg in design_problems(exp)]
     if problems:
-        raise ExperimentError(problems)
+        raise InputError(problems, "experiment")
 
     scenarios: dict[str, ScenarioSpec] = {}
     for i, ref in enumerate(exp.scenarios):
@@ -477,7 +470,7 @@ def make_plan(exp: Experiment, source: str | Path | None = None, name: str | Non
         if not scen_path.exists():
             problems.append(at(["scenarios", str(i), "file"], f"scenario file {scen_path} does not exist"))
             continue
-        sc = load_scenario(scen_path, ref.set)  # raises ScenarioError with the scenario's own file and line
+        sc = load_scenario(scen_path, ref.set)  # raises InputError with the scenario's own file and line
         if exp.scale is not None:
             sc = sc.model_copy(update={"run": sc.run.model_copy(update={"scale": exp.scale})})
         data = sc.model_dump(mode="json", exclude_none=True)
@@ -509,7 +502,7 @@ def make_plan(exp: Experiment, source: str | Path | None = None, name: str | Non
                 where_s = "scenario " + names[0] if len(names) == 1 else "scenarios " + ", ".join(names)
                 problems.append(at(where, f"{pth!r} in {where_s}: {msg}"))
     if problems:
-        raise ExperimentError(sorted(problems, key=lambda p: p.line or 0))
+        raise InputError(sorted(problems, key=lambda p: p.line or 0), "experiment")
 
     points, matrix = design_points(exp)
     types = _param_types(exp, points)
@@ -553,7 +546,7 @@ def _check_path(data: dict[str, Any], path: str, values: list[Any]) -> list[str]
             validate(trial, overrides=text)
         except KeyError as exc:
             return [str(exc.args[0])]
-        except ScenarioError as exc:
+        except InputError as exc:
             for p in exc.problems:
                 msg = f"{p.path}: {p.message}" if p.path else p.message
                 if group is not None:  # one message for the group, not one per host
@@ -608,7 +601,6 @@ def scenario_data_for(task: RunTask, data: dict[str, Any]) -> Scenario:
 __all__ = [
     "Design",
     "Experiment",
-    "ExperimentError",
     "OutputSelection",
     "Parameter",
     "Plan",

@@ -1,4 +1,4 @@
-"""Command line: run, check, schema, plot (and the commands of experiment_cli and validation_cli)."""
+"""Commands of single runs and scenario files: run, check, schema, plot. Handlers import what they run when they run."""
 
 from __future__ import annotations
 
@@ -7,18 +7,17 @@ import json
 import sys
 from pathlib import Path
 
-from .core.files import OutputError, check_output_folder
-from .scenario import ScenarioError, load_scenario, with_run
-
-EXIT_BAD_INPUT = 2
+from .common import EXIT_BAD_INPUT
 
 
 def _run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from .model import DiasporaModel
-    from .outputs import summary, write_run
-    from .schema import CATEGORIES
+    from ..core.files import check_output_folder
+    from ..model.model import DiasporaModel
+    from ..outputs.run_folder import summary, write_run
+    from ..scenario.loading import load_scenario, with_run
+    from ..scenario.schema import CATEGORIES
 
     sc = load_scenario(args.scenario, args.set)
     # A longer run extends the scenario; a shorter one stops early, so the resolved scenario
@@ -59,13 +58,16 @@ def _pct(value: float | None) -> str:
 
 
 def _check(args: argparse.Namespace) -> int:
+    from ..core.errors import InputError
+    from ..scenario.loading import load_scenario
+
     status = 0
     for path in args.files:
         try:
             sc = load_scenario(path, args.set)
             print(f"{path}: ok ({len(sc.hosts)} hosts, {len(sc.population.waves)} waves, "
                   f"{len(sc.timeline)} events, {sc.run.start} to {sc.end_month()})")
-        except ScenarioError as exc:
+        except InputError as exc:
             print(exc, file=sys.stderr)
             status = EXIT_BAD_INPUT
     return status
@@ -73,18 +75,18 @@ def _check(args: argparse.Namespace) -> int:
 
 def _schema(args: argparse.Namespace) -> int:
     if args.markdown:
-        from .reference import parameters_markdown
+        from ..scenario.reference import parameters_markdown
 
         print(parameters_markdown())
     else:
-        from .scenario import json_schema
+        from ..scenario.loading import json_schema
 
         print(json.dumps(json_schema(), indent=2))
     return 0
 
 
 def _plot(args: argparse.Namespace) -> int:
-    from .plots import compare_runs
+    from ..plots.figures import compare_runs
 
     missing = [d for d in args.runs if not (Path(d) / "timeseries.parquet").exists()]
     if missing:
@@ -95,14 +97,8 @@ def _plot(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of `python -m diaspora_sim`."""
-    parser = argparse.ArgumentParser(
-        prog="python -m diaspora_sim",
-        description="Simulate Russia's post-2022 emigrants under the policies of a scenario file.",
-    )
-    sub = parser.add_subparsers(dest="command", required=True)
-
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    """Register the run, check, schema and plot commands."""
     run = sub.add_parser("run", help="run a scenario and write a run folder")
     run.add_argument("scenario", help="scenario YAML file")
     run.add_argument("--seed", type=int, help="seed of every random stream (default: the file's run.seed)")
@@ -131,22 +127,3 @@ def build_parser() -> argparse.ArgumentParser:
     plot.add_argument("runs", nargs="+", help="run folders")
     plot.add_argument("--out", default="comparison.png", help="figure to write")
     plot.set_defaults(func=_plot)
-
-    from .experiment_cli import add_commands  # sweep, results, compare
-
-    add_commands(sub)
-
-    from .validation_cli import add_commands as add_validation_commands  # validate, calibrate
-
-    add_validation_commands(sub)
-    return parser
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Entry point; returns the exit status (2 for bad input)."""
-    args = build_parser().parse_args(argv)
-    try:
-        return args.func(args)
-    except (ScenarioError, OutputError) as exc:
-        print(exc, file=sys.stderr)
-        return EXIT_BAD_INPUT

@@ -7,7 +7,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from .schema import Scenario
+from ..scenario.schema import Scenario
 
 
 def _h(sc: Scenario, getter, dtype=np.float64) -> np.ndarray:

@@ -13,15 +13,16 @@ rows, for the choice model's tables, for tests and for readers.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 
 import numpy as np
 from numba import njit
 
-from .policy import Policy
-from .schema import CATEGORIES, Behaviour, Integration, Russia
-from .state import LEGAL_SECURITY, RESIDENT, SECURE, WORK_RIGHTS, Income, State, Status
-from .streams import Streams, draw
+from ...scenario.schema import CATEGORIES
+from ..context import MonthContext as Step
+from ..metrics import FLOWS  # noqa: F401 - the flow names, kept importable beside the rules that count them
+from ..policy import Policy
+from ..state import LEGAL_SECURITY, RESIDENT, SECURE, WORK_RIGHTS, Income, State, Status
+from ..streams import draw
 
 IT = CATEGORIES.index("it_specialist")
 JOURNALIST = CATEGORIES.index("journalist_activist")
@@ -42,78 +43,6 @@ JOB_HORIZON_MONTHS = 6  # chance of finding work within half a year, used by the
 ROUTE_FREE, ROUTE_VISA, ROUTE_HUMANITARIAN, ROUTE_IT, ROUTE_WORK = 0, 1, 2, 3, 4
 ROUTE_SECURITY = np.array([0.2, 0.3, 0.6, 0.6, 0.6])
 ROUTE_JOB = np.array([False, False, False, True, True])
-
-
-FLOWS = (
-    "arrivals",  # persons entering a host (first departures, onward moves, re-emigration)
-    "departures",  # persons leaving a host (onward moves and returns)
-    "returns",  # persons going back to Russia from a host (all reasons)
-    "forced_returns",  # of which deported or extradited
-    "onward_moves",  # persons moving from a host to another host
-    "first_departures",  # persons leaving Russia for the first time (counted at destination)
-    "reemigrations",  # returnees leaving Russia again (counted at destination)
-    "could_not_leave",  # scheduled leavers with no host they could reach
-    "permits_granted",  # temporary residence permits granted
-    "permits_refused",  # permit renewals refused or revoked
-    "asylum_applications",  # asylum applications lodged
-    "asylum_granted",  # positive asylum decisions
-    "visa_runs",  # visa-free stays renewed by leaving and re-entering
-    "passports_expired",  # foreign passports expired and not renewed
-    "under_pressure",  # persons harassed or detained (each counted once)
-    "harassed",  # persons harassed (social hostility)
-    "detained",  # persons detained at Russia's request
-    "extradited",  # persons handed to Russia
-    "deported",  # persons without status deported to Russia
-    "newly_persecuted",  # returnees newly persecuted in Russia
-    "newly_mobilized",  # returnees called up
-)
-
-
-@dataclass
-class Step:
-    """What the rules of one month share: the policy in force, parameters, draws and flows."""
-
-    t: int
-    n: int  # rows [0, n) have had their departure month
-    policy: Policy
-    russia: Russia
-    behaviour: Behaviour
-    integration: Integration
-    streams: Streams
-    n_hosts: int
-    stock: np.ndarray  # persons per host at the start of the month (H)
-    peer_return: np.ndarray  # peers' recent return rate per host and category (H x C), see peer_rates
-    peer_permit: np.ndarray  # peers' recent permit grant rate per host and category (H x C)
-    hostility: np.ndarray = field(init=False)
-    forced: np.ndarray = field(init=False)  # must decide this month (status or money ran out)
-    expelled: np.ndarray = field(init=False)  # must leave the current host
-    harassed: np.ndarray = field(init=False)
-    flows: dict[str, np.ndarray] = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.hostility = self.policy.hostility(self.stock)
-        self.forced = np.zeros(self.n, bool)
-        self.expelled = np.zeros(self.n, bool)
-        self.harassed = np.zeros(self.n, bool)
-        self.flows = {name: np.zeros((self.n_hosts + 2) * C, np.int64) for name in FLOWS}
-
-    @property
-    def RU(self) -> int:  # noqa: N802 - a location code, like the constants
-        """Location code of Russia."""
-        return self.n_hosts
-
-    def key(self, name: str) -> np.uint64:
-        """This month's key of stream `name`: row i's uniform is streams.draw(key, i)."""
-        return self.streams.key(name, self.t)
-
-    def u(self, name: str, rows: np.ndarray) -> np.ndarray:
-        """This month's uniforms of stream `name` for agent `rows`."""
-        return self.streams.draws(name, self.t, rows)
-
-    def count(self, name: str, loc: np.ndarray, cat: np.ndarray) -> None:
-        """Add one agent per row to flow `name` at (location, category)."""
-        if len(loc):
-            self.flows[name] += np.bincount(loc.astype(np.int64) * C + cat, minlength=len(self.flows[name]))
 
 
 # --------------------------------------------------------------------------------------------

@@ -12,13 +12,37 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .rules import FLOWS, Step
-from .schema import CATEGORIES
+from ..scenario.schema import CATEGORIES
 from .state import SECURE, State, Status
 
 ASYLUM_PENDING, IRREGULAR = Status.ASYLUM_PENDING, Status.IRREGULAR
 
 C = len(CATEGORIES)
+
+FLOWS = (
+    "arrivals",  # persons entering a host (first departures, onward moves, re-emigration)
+    "departures",  # persons leaving a host (onward moves and returns)
+    "returns",  # persons going back to Russia from a host (all reasons)
+    "forced_returns",  # of which deported or extradited
+    "onward_moves",  # persons moving from a host to another host
+    "first_departures",  # persons leaving Russia for the first time (counted at destination)
+    "reemigrations",  # returnees leaving Russia again (counted at destination)
+    "could_not_leave",  # scheduled leavers with no host they could reach
+    "permits_granted",  # temporary residence permits granted
+    "permits_refused",  # permit renewals refused or revoked
+    "asylum_applications",  # asylum applications lodged
+    "asylum_granted",  # positive asylum decisions
+    "visa_runs",  # visa-free stays renewed by leaving and re-entering
+    "passports_expired",  # foreign passports expired and not renewed
+    "under_pressure",  # persons harassed or detained (each counted once)
+    "harassed",  # persons harassed (social hostility)
+    "detained",  # persons detained at Russia's request
+    "extradited",  # persons handed to Russia
+    "deported",  # persons without status deported to Russia
+    "newly_persecuted",  # returnees newly persecuted in Russia
+    "newly_mobilized",  # returnees called up
+)
+
 
 STOCKS = (
     "stock",
@@ -56,14 +80,14 @@ class Recorder:
         out[self.H + 1, :C] = cells[: self.H].sum(axis=0)
         out[self.H + 1, C] = cells[: self.H].sum()
 
-    def record(self, month: int, s: State, st: Step) -> None:
-        """Metrics at the end of `month` from the state and the month's flows."""
+    def record(self, month: int, s: State, n: int, flows: dict[str, np.ndarray]) -> None:
+        """Metrics at the end of `month` from the state (rows below `n` have left) and the month's flows."""
         H = self.H
-        counts, ever_left = _count_stocks(st.n, H, s.columns(), SECURE, np.float32(self.threshold))  # as integration
+        counts, ever_left = _count_stocks(n, H, s.columns(), SECURE, np.float32(self.threshold))  # as integration
         for k, name in enumerate(STOCKS):
             self._store(name, month, counts[k, : H + 1] * self.scale)
         for name in FLOWS:
-            cells = st.flows[name].reshape(H + 2, C)[: H + 1] * self.scale
+            cells = flows[name].reshape(H + 2, C)[: H + 1] * self.scale
             self._store(name, month, cells)
 
         d = {k: v[month] for k, v in self.data.items()}

@@ -46,11 +46,11 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from .analysis import mean_ci, paired_difference
-from .core.files import write_folder
-from .metrics import RATES
-from .schema import month_name, month_number
-from .targets import DEFAULT_PATH, Observed, Quantity, Target, TargetsFile, check_targets
+from ..analysis.comparison import mean_ci, paired_difference
+from ..core.files import write_folder
+from ..model.metrics import RATES
+from ..scenario.schema import month_name, month_number
+from ..validation.targets import DEFAULT_PATH, Observed, Quantity, Target, TargetsFile, check_targets
 
 PREDICTORS = ("model", "constant", "proportional")
 """The model and the naive baselines, in report order."""
@@ -359,7 +359,7 @@ def output_selection(targets: list[Target]) -> dict[str, list[str]]:
 def make_validation_plan(scenario_file: str | Path, targets: list[Target], *, reps: int, seed: int,
                          scale: float | None, months: int, name: str = "validate") -> Any:
     """The experiments-runner plan of the replicated runs (experiment.make_plan)."""
-    from .experiment import Experiment, make_plan
+    from ..experiments.plan import Experiment, make_plan
 
     exp = Experiment(
         title=f"Validation of {Path(scenario_file).name} against data/targets.yaml",
@@ -502,7 +502,7 @@ def evaluate_runs(table: Any, targets: list[Target], *, seeds: dict[str, int] | 
 
 def validate_results(folder: str | Path, targets: list[Target], **kwargs: Any) -> Validation:
     """Evaluate the completed runs of a results folder written by :func:`run_validation`."""
-    from .results import Results
+    from ..experiments.results import Results
 
     res = Results.open(folder)
     keep = output_selection(targets)
@@ -668,7 +668,7 @@ def figures(v: Validation, folder: Path) -> dict[str, Path]:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from .plots import _PNG
+    from ..plots.figures import _PNG
 
     folder.mkdir(parents=True, exist_ok=True)
     out = {}
@@ -785,7 +785,7 @@ def write_report(v: Validation, out: str | Path) -> Path:
 
 def default_scenario(targets_file: str | Path = DEFAULT_PATH) -> Path:
     """The scenario a targets file names as its baseline (relative to the repository)."""
-    from .targets import load_targets
+    from ..validation.targets import load_targets
 
     return Path(targets_file).resolve().parents[1] / load_targets(targets_file).baseline
 

@@ -22,14 +22,17 @@ from typing import Any, Literal
 
 import pandas as pd
 import pyarrow as pa
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from .metrics import METRICS, RATES
-from .schema import CATEGORIES, Month, Scenario, month_name, month_number
+from ..core.errors import InputError, pydantic_problems
+from ..core.safe_yaml import file_locator, read_yaml
+from ..model.metrics import METRICS, RATES
+from ..scenario.schema import CATEGORIES, Month, Scenario, month_name, month_number
 
-DEFAULT_PATH = Path(__file__).resolve().parents[2] / "data" / "targets.yaml"
+DEFAULT_PATH = Path(__file__).resolve().parents[3] / "data" / "targets.yaml"
 """``data/targets.yaml`` of a source checkout (the file is not installed with the package)."""
+
+TARGETS = "targets file"
 
 LOCATIONS = ("ALL", "RU")
 """Location codes every run has besides its hosts: ``ALL`` (sum over hosts) and ``RU`` (returnees)."""
@@ -38,10 +41,6 @@ ALL_ONLY = ("ever_left", "return_rate", "integration_rate", "it_specialists_in_r
 """Metrics that exist only at location ``ALL`` (docs/metrics.md, section 5)."""
 
 Aggregation = Literal["value_at", "sum", "change", "max", "min", "mean"]
-
-
-class TargetsError(ValueError):
-    """A targets file cannot be read or does not fit the schema."""
 
 
 class _Strict(BaseModel):
@@ -220,18 +219,11 @@ class TargetsFile(_Strict):
 
 def load_targets(path: str | Path = DEFAULT_PATH) -> TargetsFile:
     """Read and validate a targets file (safe YAML: no tags that build Python objects)."""
-    path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise TargetsError(f"{path}: {exc}") from None
+    data, node = read_yaml(Path(path), TARGETS, empty_ok=False)
     try:
         return TargetsFile.model_validate(data)
     except ValidationError as exc:
-        lines = [
-            f"  {'.'.join(str(p) for p in err['loc']) or '(top level)'}: {err['msg']}" for err in exc.errors()
-        ]
-        raise TargetsError("\n".join([f"{path}: invalid targets file:", *lines])) from None
+        raise InputError(pydantic_problems(exc, TargetsFile, file_locator(path, node)), TARGETS) from None
 
 
 def check_targets(targets: TargetsFile, scenario: Scenario) -> list[str]:
@@ -409,7 +401,6 @@ __all__ = [
     "Reliability",
     "Target",
     "TargetResult",
-    "TargetsError",
     "TargetsFile",
     "as_records",
     "check_targets",

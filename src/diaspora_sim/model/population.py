@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .schema import CATEGORIES, Scenario, month_number
+from ..scenario.schema import CATEGORIES, Scenario, month_number
 from .state import Income, State
 from .streams import Streams
 

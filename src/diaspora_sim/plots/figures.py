@@ -12,7 +12,7 @@ import pandas as pd  # noqa: E402
 import pyarrow as pa  # noqa: E402
 import pyarrow.parquet as pq  # noqa: E402
 
-from .schema import CATEGORIES  # noqa: E402
+from ..scenario.schema import CATEGORIES  # noqa: E402
 
 TOP_HOSTS = 10
 _PNG = {"metadata": {"Software": None}}  # no version stamp: identical runs give identical files

@@ -14,50 +14,15 @@ import time
 import mesa
 import numpy as np
 
+from ..scenario.schema import CATEGORIES, Scenario, month_name, month_number
+from ..scenario.timeline import epochs
 from . import rules
+from .agents import Emigrant
+from .context import MonthContext
 from .metrics import Recorder
 from .policy import Policy
 from .population import draw_population
-from .scenario import epochs
-from .schema import CATEGORIES, Scenario, month_name, month_number
-from .state import Status
 from .streams import Streams
-
-
-class Emigrant(mesa.Agent):
-    """One emigrant (or `scale` persons). Attributes are read from the model's columns."""
-
-    def __init__(self, model: DiasporaModel, row: int) -> None:
-        super().__init__(model)
-        self.row = row
-
-    @property
-    def category(self) -> str:
-        """Emigrant category."""
-        return CATEGORIES[self.model.state.category[self.row]]
-
-    @property
-    def location(self) -> str:
-        """Host code, 'RU' after a return."""
-        return self.model.location_names[self.model.state.location[self.row]]
-
-    @property
-    def status(self) -> str:
-        """Legal status in the current host."""
-        return Status.NAMES[self.model.state.status[self.row]]
-
-    @property
-    def age(self) -> float:
-        """Age in years this month."""
-        s = self.model.state
-        return float(s.age0[self.row] + (self.model.month - s.depart[self.row]) / 12.0)
-
-    def __getattr__(self, name: str):
-        # Every other column (cash, integration, engagement, passport_valid, ...) by name.
-        state = self.__dict__.get("model") and self.model.state
-        if state is not None and name in state.__dataclass_fields__:
-            return getattr(state, name)[self.row].item()
-        raise AttributeError(name)
 
 
 class DiasporaModel(mesa.Model):
@@ -127,7 +92,7 @@ class DiasporaModel(mesa.Model):
         n = int(np.searchsorted(s.depart, t, side="right"))
         H = self.n_hosts
         stock_hc = self.recorder.stock_by_cell(t - 1) if t > 0 else np.zeros((H, len(CATEGORIES)))
-        st = rules.Step(
+        st = MonthContext(
             t=t, n=n, policy=self.policy, russia=self.russia, behaviour=self.behaviour,
             integration=self.integration_params, streams=self.streams, n_hosts=H,
             stock=stock_hc.sum(axis=1), peer_return=self.peer_return, peer_permit=self.peer_permit,
@@ -137,7 +102,7 @@ class DiasporaModel(mesa.Model):
         rules.persons_month(s, st)  # resources, documents, legal_status, integration, pressure
         rules.russia(s, st)
         rules.decisions(s, st)
-        self.recorder.record(t, s, st)
+        self.recorder.record(t, s, st.n, st.flows)
         # peers' rates are shares of agents: stocks are in persons, flows in agents
         scale = self.config.run.scale
         self.peer_counts, self.peer_return, self.peer_permit = rules.peer_rates(

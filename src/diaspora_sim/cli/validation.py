@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from .experiment_cli import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_RUNS_FAILED, _execute, _executor_options, executor_problem
+from .common import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_RUNS_FAILED, execute, executor_options, executor_problem
 
 
 def _command(name: str, args: argparse.Namespace, positional: list[str], options: dict[str, object]) -> str:
@@ -24,17 +24,13 @@ def _command(name: str, args: argparse.Namespace, positional: list[str], options
 def _validate(args: argparse.Namespace) -> int:
     from pydantic import ValidationError as PydanticError
 
-    from . import validation as val
-    from .scenario import load_scenario
-    from .schema import month_number
-    from .sweep import code_fingerprint
-    from .targets import TargetsError, check_targets, load_targets
+    from ..core.hashing import code_fingerprint
+    from ..scenario.loading import load_scenario
+    from ..scenario.schema import month_number
+    from ..validation import evaluate as val
+    from ..validation.targets import check_targets, load_targets
 
-    try:
-        tf = load_targets(args.targets)
-    except TargetsError as exc:
-        print(exc, file=sys.stderr)
-        return EXIT_BAD_INPUT
+    tf = load_targets(args.targets)
     if args.reps < 2:
         print(f"validate: --reps must be at least 2 (a confidence interval needs two replications), found {args.reps}",
               file=sys.stderr)
@@ -66,7 +62,7 @@ def _validate(args: argparse.Namespace) -> int:
             print(f"validate: {name}: {err['msg']} (found {err.get('input')!r})", file=sys.stderr)
         return EXIT_BAD_INPUT
     started = time.perf_counter()
-    status = _execute(plan, out, args)
+    status = execute(plan, out, args)
     seconds = time.perf_counter() - started
     if status != 0:
         if status == EXIT_RUNS_FAILED:
@@ -99,15 +95,14 @@ def _shown(path: str | Path) -> str:
 
 
 def _default_targets() -> Path:
-    from .targets import DEFAULT_PATH
+    from ..validation.targets import DEFAULT_PATH
 
     return DEFAULT_PATH
 
 
 def _calibrate(args: argparse.Namespace) -> int:
-    from . import calibration as cal
-    from .sweep import SweepError
-    from .validation import default_scenario
+    from ..calibration import abc as cal
+    from ..validation.evaluate import default_scenario
 
     scenario_file = Path(args.scenario) if args.scenario else Path(_shown(default_scenario()))
     overrides = {k: v for k, v in {"particles": args.particles, "generations": args.generations, "scale": args.scale,
@@ -129,7 +124,7 @@ def _calibrate(args: argparse.Namespace) -> int:
         f"{setup.plan.tasks[0].months} months; results in {out}")
     try:
         if args.screen:
-            from .sweep import write_atomic
+            from ..core.files import write_atomic
 
             started = time.perf_counter()
             table = cal.screen(setup, out, opts)
@@ -149,9 +144,6 @@ def _calibrate(args: argparse.Namespace) -> int:
     except cal.RunsFailedError as exc:
         print(exc, file=sys.stderr)
         return EXIT_INTERRUPTED if "interrupted" in str(exc) else EXIT_RUNS_FAILED
-    except SweepError as exc:  # e.g. the output folder holds runs of another calibration
-        print(f"calibrate: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("interrupted: re-run the same command to resume", file=sys.stderr)
         return EXIT_INTERRUPTED
@@ -169,7 +161,7 @@ def _calibrate(args: argparse.Namespace) -> int:
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
     """Register the validate and calibrate commands."""
-    from .targets import DEFAULT_PATH
+    from ..validation.targets import DEFAULT_PATH
 
     v = sub.add_parser(
         "validate", help="replicate a scenario and compare it with the observed targets",
@@ -189,7 +181,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     v.add_argument("--confidence", type=float, default=0.95, help="confidence level of intervals (default 0.95)")
     v.add_argument("--out", help="results folder of the runs (default results/validate-<scenario>)")
     v.add_argument("--report", metavar="DIR", help="report folder (default <results folder>/report)")
-    _executor_options(v)
+    executor_options(v)
     v.set_defaults(func=_validate)
 
     c = sub.add_parser(
@@ -215,5 +207,5 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                    help="leave this in-sample target out of the distance too (repeatable; adds to targets.exclude)")
     c.add_argument("--include-target", action="append", default=[], metavar="ID",
                    help="use this target although the parameter file's targets.exclude lists it (repeatable)")
-    _executor_options(c)
+    executor_options(c)
     c.set_defaults(func=_calibrate)

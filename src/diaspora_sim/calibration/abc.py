@@ -45,21 +45,16 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from .scenario import Problem, ScenarioError, line_of, load_scenario, read_yaml, schema_problems
-from .schema import CATEGORIES
+from ..core.errors import InputError, Problem, pydantic_problems
+from ..core.safe_yaml import file_locator, line_of, read_yaml
+from ..scenario.loading import load_scenario
+from ..scenario.schema import CATEGORIES
 
 # --------------------------------------------------------------------------------------------
 # The parameter file
 # --------------------------------------------------------------------------------------------
 
-
-class CalibrationError(ScenarioError):
-    """A calibration parameter file cannot be used; carries every problem found."""
-
-    def __str__(self) -> str:
-        n = len(self.problems)
-        head = f"invalid calibration parameters ({n} problem{'s' if n != 1 else ''}):"
-        return "\n".join([head, *("  " + str(p) for p in self.problems)])
+CALIBRATION = "calibration parameters"
 
 
 class _Strict(BaseModel):
@@ -173,7 +168,7 @@ class CalibrationFile(_Strict):
 
 
 def _read_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
-    return read_yaml(path, "calibration", CalibrationError, empty_ok=False)
+    return read_yaml(path, CALIBRATION, empty_ok=False)
 
 
 def load_params(path: str | Path) -> tuple[CalibrationFile, yaml.Node | None]:
@@ -183,7 +178,7 @@ def load_params(path: str | Path) -> tuple[CalibrationFile, yaml.Node | None]:
     try:
         return CalibrationFile.model_validate(data), node
     except ValidationError as exc:
-        raise CalibrationError(schema_problems(exc, CalibrationFile, str(path), node)) from None
+        raise InputError(pydantic_problems(exc, CalibrationFile, file_locator(path, node)), CALIBRATION) from None
 
 
 # --------------------------------------------------------------------------------------------
@@ -246,15 +241,15 @@ def _default_categories(scenario_file: Path, path: str, lo: float, hi: float) ->
 def prepare(params_file: str | Path, scenario_file: str | Path, *, overrides: dict[str, Any] | None = None,
             exclude: list[str] | None = None, include: list[str] | None = None) -> Setup:
     """Load the parameter file, the targets and the scenario, check every path and value (raising
-    CalibrationError with the file, line and field of each problem), and make the base plan.
+    InputError with the file, line and field of each problem), and make the base plan.
 
     `overrides` replaces `abc` settings (the command line's --particles, --scale, ...); `exclude`
     adds target ids to `targets.exclude` (--exclude-target) and `include` removes them from it
     (--include-target).
     """
-    from .experiment import Experiment, ExperimentError, Parameter, expand_path, make_plan
-    from .targets import DEFAULT_PATH, TargetsError, load_targets
-    from .validation import last_month, output_selection, usable_targets
+    from ..experiments.plan import Experiment, Parameter, expand_path, make_plan
+    from ..validation.evaluate import last_month, output_selection, usable_targets
+    from ..validation.targets import DEFAULT_PATH, load_targets
 
     params_file, scenario_file = Path(params_file), Path(scenario_file)
     cfg, node = load_params(params_file)
@@ -262,13 +257,13 @@ def prepare(params_file: str | Path, scenario_file: str | Path, *, overrides: di
         try:
             abc = ABCSettings.model_validate({**cfg.abc.model_dump(), **overrides})
         except ValidationError as exc:
-            raise CalibrationError([Problem(f"abc.{'.'.join(map(str, e['loc']))}", f"{e['msg']} (found {e.get('input')!r})",
+            raise InputError([Problem(f"abc.{'.'.join(map(str, e['loc']))}", f"{e['msg']} (found {e.get('input')!r})",
                                             "command line") for e in exc.errors(include_url=False)]) from None
         cfg = cfg.model_copy(update={"abc": abc})
     file = str(params_file)
     unknown = [t for t in include or [] if t not in cfg.targets.exclude]
     if unknown:
-        raise CalibrationError([Problem("--include-target", f"{t!r} is not excluded by the parameter file (targets.exclude: "
+        raise InputError([Problem("--include-target", f"{t!r} is not excluded by the parameter file (targets.exclude: "
                                         f"{', '.join(cfg.targets.exclude) or 'none'})", "command line") for t in unknown])
     extra = [t for t in exclude or [] if t not in cfg.targets.exclude]
     kept = [t for t in cfg.targets.exclude if t not in (include or [])]
@@ -281,9 +276,9 @@ def prepare(params_file: str | Path, scenario_file: str | Path, *, overrides: di
     tfile = (params_file.parent / cfg.targets.file) if cfg.targets.file else DEFAULT_PATH
     try:
         tf = load_targets(tfile)
-    except TargetsError as exc:
-        raise CalibrationError([at(["targets", "file"], str(exc))]) from None
-    sc = load_scenario(scenario_file)  # a ScenarioError names the scenario file itself
+    except InputError as exc:
+        raise InputError([at(["targets", "file"], str(exc))], CALIBRATION) from None
+    sc = load_scenario(scenario_file)  # a InputError names the scenario file itself
 
     problems: list[Problem] = []
     mapped = {t.id for t in tf.mapped()}
@@ -305,19 +300,19 @@ def prepare(params_file: str | Path, scenario_file: str | Path, *, overrides: di
             if tid not in mapped:
                 problems.append(at(["parameters", str(i), "moves", str(j)], f"no mapped target {tid!r}"))
     if problems:
-        raise CalibrationError(problems)
+        raise InputError(problems, CALIBRATION)
 
     in_all = [t for t in tf.mapped() if t.id not in cfg.targets.exclude]
     needed = [t for t in in_all if not t.holdout]
     if not needed:
-        raise CalibrationError([at(["targets"], "no in-sample target is left for the distance")])
+        raise InputError([at(["targets"], "no in-sample target is left for the distance")], CALIBRATION)
     months = cfg.abc.months or (max(1, _months_between(sc.run.start, last_month(needed))))
     usable, notes = usable_targets(tf, sc, months)
     usable = [t for t in usable if t.id not in cfg.targets.exclude]
     in_sample = [t for t in usable if not t.holdout]
     holdout = [t for t in usable if t.holdout]
     if not in_sample:
-        raise CalibrationError([at(["abc", "months"], f"no in-sample target falls within the {months} months simulated")])
+        raise InputError([at(["abc", "months"], f"no in-sample target falls within the {months} months simulated")], CALIBRATION)
     notes += [f"excluded by the parameter file: {tid}" for tid in cfg.targets.exclude]
 
     def experiment(paths: list[list[str]]) -> Any:
@@ -335,7 +330,7 @@ def prepare(params_file: str | Path, scenario_file: str | Path, *, overrides: di
     user_paths = [list(p.paths) for p in cfg.parameters]
     try:  # every path and both ends of every prior, checked by the experiments runner
         plan0 = make_plan(experiment(user_paths), name="calibration")
-    except ExperimentError as exc:
+    except InputError as exc:
         out = []
         for prob in exc.problems:
             parts = prob.path.split(".")
@@ -345,7 +340,7 @@ def prepare(params_file: str | Path, scenario_file: str | Path, *, overrides: di
                     parts = parts[:3]
                     parts[2] = "path"
             out.append(at(parts, prob.message))
-        raise CalibrationError(out) from None
+        raise InputError(out, CALIBRATION) from None
 
     concrete: list[list[str]] = []
     written: list[list[str]] = []
@@ -367,7 +362,7 @@ def prepare(params_file: str | Path, scenario_file: str | Path, *, overrides: di
         concrete.append(list(dict.fromkeys(conc)))
         written.append(list(dict.fromkeys(wr)))
     if problems:
-        raise CalibrationError(problems)
+        raise InputError(problems, CALIBRATION)
     base_values = []
     for i, paths in enumerate(concrete):
         found = []
@@ -384,7 +379,7 @@ def prepare(params_file: str | Path, scenario_file: str | Path, *, overrides: di
         else:
             base_values.append(float(found[0]))
     if problems:
-        raise CalibrationError(problems)
+        raise InputError(problems, CALIBRATION)
     plan = plan0 if concrete == user_paths else make_plan(experiment(concrete), name="calibration")
     return Setup(params_file, scenario_file, cfg, concrete, written, base_values, in_sample, holdout, notes, plan,
                  Path(tfile))
@@ -402,7 +397,7 @@ def _keys(node: yaml.Node | None, parts: list[str]) -> set[str]:
 
 
 def _months_between(start: str, last: str) -> int:
-    from .schema import month_number
+    from ..scenario.schema import month_number
 
     return month_number(last) - month_number(start) + 1
 
@@ -420,7 +415,7 @@ def plan_for_points(setup: Setup, points: np.ndarray, tag: str) -> Any:
     """A plan of the experiments runner that runs every parameter vector (row of `points`) with the
     calibration's seeds; run ids depend on the tag, the vector's index and values and the seed.
     """
-    from .experiment import Design, RunTask
+    from ..experiments.plan import Design, RunTask
 
     base = setup.plan
     (sname, spec), = base.scenarios.items()
@@ -465,9 +460,9 @@ def simulate_points(setup: Setup, points: np.ndarray, tag: str, folder: Path, op
     """Run every parameter vector with the calibration's seeds; per vector (row, in order): the
     target values (means over seeds, in-sample and holdout) and the distance.
     """
-    from .results import Results
-    from .sweep import run_sweep
-    from .validation import output_selection, target_values
+    from ..experiments.results import Results
+    from ..experiments.sweep import run_sweep
+    from ..validation.evaluate import output_selection, target_values
 
     plan = plan_for_points(setup, points, tag)
     report = run_sweep(plan, folder, executor=opts.executor, workers=opts.workers, scheduler=opts.scheduler,
@@ -494,7 +489,7 @@ def simulate_points(setup: Setup, points: np.ndarray, tag: str, folder: Path, op
 
 def distances(setup: Setup, values: pd.DataFrame) -> np.ndarray:
     """The distance of each row of target values: mean discrepancy over the in-sample targets (inf if undefined)."""
-    from .validation import discrepancy
+    from ..validation.evaluate import discrepancy
 
     kind = setup.config.abc.distance
     x = values[[t.id for t in setup.in_sample]].to_numpy(dtype=float)
@@ -738,7 +733,7 @@ def posterior_figure(result: ABCResult, summary: pd.DataFrame, base_values: list
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from .plots import _PNG
+    from ..plots.figures import _PNG
 
     d = len(result.names)
     cols = min(3, d)
@@ -830,8 +825,8 @@ class Calibration:
 def calibrate(setup: Setup, out: str | Path, *, opts: RunOptions | None = None, scenario_out: str | Path | None = None,
               command: str = "", log: Callable[[str], None] | None = None) -> Calibration:
     """Run the ABC-SMC calibration; write ``out/posterior/`` (atomically) and the calibrated scenario."""
-    from . import __version__
-    from .sweep import code_fingerprint
+    from .. import __version__
+    from ..experiments.sweep import code_fingerprint
 
     out = Path(out)
     opts = opts or RunOptions()
@@ -976,7 +971,6 @@ __all__ = [
     "ABCResult",
     "ABCSettings",
     "Calibration",
-    "CalibrationError",
     "CalibrationFile",
     "RunOptions",
     "RunsFailedError",

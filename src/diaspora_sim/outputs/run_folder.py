@@ -21,12 +21,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from . import __version__
-from .core.files import write_folder
-from .metrics import METRICS
-from .model import DiasporaModel
-from .scenario import to_yaml
-from .schema import CATEGORIES, month_name
+from .. import __version__
+from ..core.files import write_folder
+from ..model.metrics import METRICS
+from ..model.model import DiasporaModel
+from ..scenario.loading import to_yaml
+from ..scenario.schema import CATEGORIES, month_name
 
 SUMMARY_RATES = ("return_rate", "integration_rate")
 
@@ -156,7 +156,7 @@ def write_run(
         (tmp / "scenario.resolved.yaml").write_text(to_yaml(model.config), encoding="utf-8")
         (tmp / "summary.json").write_text(json.dumps(summary(model), indent=2) + "\n", encoding="utf-8")
         if figures:
-            from .plots import run_figures
+            from ..plots.figures import run_figures
 
             run_figures(table, tmp, title=model.config.title or source)
         timings = {**model.timings, "write_s": time.perf_counter() - started}

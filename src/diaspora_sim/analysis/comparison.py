@@ -26,8 +26,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats as st
 
-from .results import Results, ResultsError
-from .schema import CATEGORIES
+from ..experiments.folder import results_error
+from ..experiments.results import Results
+from ..scenario.schema import CATEGORIES
 
 RATES = ("return_rate", "integration_rate")
 RATE_LABELS = {"return_rate": "Return rate", "integration_rate": "Integration rate"}
@@ -123,7 +124,7 @@ def arms_of(results: Results, scenarios: list[str] | None = None) -> list[Arm]:
     names = scenarios or results.scenarios
     for name in names:
         if name not in results.manifest["scenarios"]:
-            raise ResultsError(f"no scenario {name!r} in {results.path}; it has: {', '.join(results.scenarios)}")
+            raise results_error(f"no scenario {name!r} in {results.path}; it has: {', '.join(results.scenarios)}")
     points = results.manifest["points"]
     arms = []
     for name in names:
@@ -140,7 +141,7 @@ def _fmt_value(v: Any) -> str:
 def available_dates(results: Results) -> list[date]:
     """The months present in the runs (read from one completed run)."""
     if not results.completed:
-        raise ResultsError(f"{results.path} has no completed runs")
+        raise results_error(f"{results.path} has no completed runs")
     one = sorted(results.completed)[0]
     table = results._files("runs", {one})
     import pyarrow.parquet as pq
@@ -164,7 +165,7 @@ def default_dates(dates: list[date]) -> list[date]:
 
 
 def parse_dates(text: str, dates: list[date]) -> list[date]:
-    """Months from ``YYYY-MM,YYYY-MM``; ResultsError naming the simulated span if one is outside it."""
+    """Months from ``YYYY-MM,YYYY-MM``; InputError naming the simulated span if one is outside it."""
     out = []
     for item in text.split(","):
         item = item.strip()
@@ -172,9 +173,9 @@ def parse_dates(text: str, dates: list[date]) -> list[date]:
             y, m = (int(x) for x in item.split("-"))
             d = date(y, m, 1)
         except ValueError:
-            raise ResultsError(f"--dates: expected months as YYYY-MM, found {item!r}") from None
+            raise results_error(f"--dates: expected months as YYYY-MM, found {item!r}") from None
         if d not in dates:
-            raise ResultsError(f"--dates: {item} was not simulated; the runs span "
+            raise results_error(f"--dates: {item} was not simulated; the runs span "
                                f"{dates[0]:%Y-%m} to {dates[-1]:%Y-%m}")
         out.append(d)
     return sorted(set(out))
@@ -191,7 +192,7 @@ def rate_values(results: Results, arms: list[Arm], dates: list[date] | None,
         columns=["scenario", "point", "replicate", "seed", "date", "category", "metric", "value"],
     )
     if table.num_rows == 0:
-        raise ResultsError(f"{results.path} has no return_rate / integration_rate rows at host ALL: the experiment's "
+        raise results_error(f"{results.path} has no return_rate / integration_rate rows at host ALL: the experiment's "
                            "outputs must keep metrics return_rate and integration_rate and host ALL")
     df = table.to_pandas()
     df["date"] = pd.to_datetime(df["date"])
@@ -235,7 +236,7 @@ def sensitivity(results: Results, metric: str = "return_rate") -> pd.DataFrame |
     the mean over replications at each design point. None for grid and LHS designs; scenarios
     with incomplete points are left out.
     """
-    from .experiment import Experiment, design_points
+    from ..experiments.plan import Experiment, design_points
 
     exp = Experiment.model_validate(results.manifest["experiment"])
     method = exp.design.method
@@ -291,7 +292,7 @@ def results_text(results: Results, max_rows: int = 30, confidence: float = 0.95)
              f"  {len(runs)} runs planned: {int(runs['done'].sum())} done, {len(failed)} failed, {pending} not run",
              f"  {len(m['scenarios'])} scenarios x {len(m['points'])} points x {exp['replications']} replications; "
              f"seeds {exp['seed']} to {exp['seed'] + exp['replications'] - 1} (replicate r: seed {exp['seed']} + r)"]
-    from .sweep import code_fingerprint
+    from ..experiments.sweep import code_fingerprint
 
     code = m["code_fingerprint"]
     lines.append(f"  model code {code}" + ("" if code == code_fingerprint() else
@@ -355,13 +356,17 @@ class Comparison:
     target: float
     replications: int
 
+    def report(self, out: str | Path) -> Path:
+        """Write the comparison report folder `out` (see :func:`write_report`); the path of report.md."""
+        return write_report(self, Path(out))
+
 
 def compare(results: Results, scenarios: list[str] | None = None, dates: list[date] | None = None,
             confidence: float = 0.95, target: float = 0.005) -> Comparison:
     """Statistics of the arms at `dates` (default: :func:`default_dates`) and over time (all categories)."""
     arms = arms_of(results, scenarios)
     if len(arms) > 40:
-        raise ResultsError(f"{len(arms)} arms (scenarios x points) are too many for one report; "
+        raise results_error(f"{len(arms)} arms (scenarios x points) are too many for one report; "
                            "name the scenarios to compare, or read the tables directly")
     available = available_dates(results)
     dates = dates or default_dates(available)
@@ -444,7 +449,7 @@ def write_report(cmp: Comparison, out: Path) -> Path:
     """Write the report folder `out` (report.md, figures as PNG, tables as CSV) atomically; an earlier
     comparison report there is replaced, anything else refused (core.files). Returns report.md's path.
     """
-    from .core.files import write_folder
+    from ..core.files import write_folder
 
     write_folder(Path(out), lambda tmp: _fill_report(cmp, tmp), kind="comparison-report", overwrite=True,
                  option="report folder")
@@ -452,7 +457,7 @@ def write_report(cmp: Comparison, out: Path) -> Path:
 
 
 def _fill_report(cmp: Comparison, out: Path) -> dict[str, Any]:
-    from . import plots
+    from ..plots import figures as plots
 
     m = cmp.results.manifest
     exp = m["experiment"]

@@ -17,11 +17,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.dataset as ds
 
-from .sweep import MANIFEST, completed_ids, failed_runs
-
-
-class ResultsError(Exception):
-    """A folder is not a readable results folder, or lacks what is asked for."""
+from .folder import MANIFEST, completed_ids, failed_runs, results_error
 
 
 @dataclass
@@ -37,7 +33,7 @@ class Results:
         """Open a results folder; ResultsError if it has no manifest."""
         path = Path(path)
         if not (path / MANIFEST).is_file():
-            raise ResultsError(f"{path} is not a results folder (no {MANIFEST}); make one with `sweep` or `compare`")
+            raise results_error(f"{path} is not a results folder (no {MANIFEST}); make one with `sweep` or `compare`")
         manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
         planned = {r["run_id"] for r in manifest["runs"]}
         return cls(path, manifest, completed_ids(path) & planned)
@@ -91,7 +87,7 @@ class Results:
         """Rows of the tidy time series of the completed runs, filtered while reading."""
         files = self._files("runs", self._ids_of(scenarios))
         if not files:
-            raise ResultsError(f"{self.path} has no completed runs" + (f" of {', '.join(scenarios)}" if scenarios else ""))
+            raise results_error(f"{self.path} has no completed runs" + (f" of {', '.join(scenarios)}" if scenarios else ""))
         dataset = ds.dataset(files, format="parquet")
         expr = None
         for column, keep, typ in (("metric", metrics, pa.string()), ("host", hosts, pa.string()),
@@ -106,9 +102,9 @@ class Results:
             return None
         unknown = [s for s in scenarios if s not in self.manifest["scenarios"]]
         if unknown:
-            raise ResultsError(f"no scenario {', '.join(map(repr, unknown))} in {self.path}; "
+            raise results_error(f"no scenario {', '.join(map(repr, unknown))} in {self.path}; "
                                f"it has: {', '.join(self.scenarios)}")
         return {r["run_id"] for r in self.manifest["runs"] if r["scenario"] in scenarios}
 
 
-__all__ = ["Results", "ResultsError"]
+__all__ = ["Results"]

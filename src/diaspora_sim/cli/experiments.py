@@ -1,4 +1,4 @@
-"""Command line of experiments: sweep, results, compare (registered by cli.build_parser)."""
+"""Commands of experiments: sweep, results, compare. Handlers import what they run when they run."""
 
 from __future__ import annotations
 
@@ -7,56 +7,11 @@ import hashlib
 import sys
 from pathlib import Path
 
-EXIT_BAD_INPUT = 2
-EXIT_RUNS_FAILED = 1
-EXIT_INTERRUPTED = 130
-
-
-def executor_problem(args: argparse.Namespace) -> str | None:
-    """What is wrong with the executor options (--executor, --scheduler, --workers), if anything."""
-    if args.scheduler and args.executor != "dask":
-        return "--scheduler needs --executor dask"
-    if args.workers is not None and args.workers < 1:
-        return "--workers must be at least 1"
-    return None
-
-
-def _execute(plan, out: Path, args: argparse.Namespace) -> int:  # noqa: ANN001 - Plan, imported lazily
-    """Run a plan with the executor options of `args`, print what happened; the exit status."""
-    from .sweep import SweepError, run_sweep
-
-    if not args.quiet:
-        for w in plan.warnings:
-            print(f"warning: {w}", file=sys.stderr)
-    if (problem := executor_problem(args)) is not None:
-        print(problem, file=sys.stderr)
-        return EXIT_BAD_INPUT
-    try:
-        report = run_sweep(plan, out, executor=args.executor, workers=args.workers, scheduler=args.scheduler,
-                           max_retries=args.retries, progress=not args.quiet)
-    except SweepError as exc:
-        print(exc, file=sys.stderr)
-        return EXIT_BAD_INPUT
-    rate = f", {60 * report.ran / report.seconds:.0f} runs/min" if report.ran and report.seconds > 0 else ""
-    print(f"{plan.name}: {report.planned} runs planned, {report.already_done} already done, {report.ran} ran "
-          f"in {report.seconds:.1f} s{rate}, {len(report.failed)} failed"
-          + (f", {report.retried} retried after a worker died" if report.retried else "") + f"; results in {out}",
-          file=sys.stderr)
-    if report.failed:
-        print(f"failed runs (tracebacks in {out / 'failed'}; re-run the same command to retry them):", file=sys.stderr)
-        for run_id, line in list(report.failed.items())[:10]:
-            print(f"  {run_id}: {line}", file=sys.stderr)
-        if len(report.failed) > 10:
-            print(f"  ... and {len(report.failed) - 10} more", file=sys.stderr)
-        return EXIT_RUNS_FAILED
-    if report.interrupted:
-        print("interrupted: re-run the same command to resume", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    return 0
+from .common import EXIT_BAD_INPUT, EXIT_RUNS_FAILED, execute, executor_options
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    from .experiment import load_experiment, make_plan
+    from ..experiments.plan import load_experiment, make_plan
 
     exp = load_experiment(args.experiment)
     plan = make_plan(exp, args.experiment)
@@ -70,30 +25,26 @@ def _sweep(args: argparse.Namespace) -> int:
         for w in plan.warnings:
             print(f"warning: {w}", file=sys.stderr)
         return 0
-    status = _execute(plan, out, args)
+    status = execute(plan, out, args)
     if status in (0, EXIT_RUNS_FAILED) and not args.quiet:
-        from .analysis import results_text
-        from .results import Results
+        from ..analysis.comparison import results_text
+        from ..experiments.results import Results
 
         print(results_text(Results.open(out)))
     return status
 
 
 def _results(args: argparse.Namespace) -> int:
-    from .analysis import results_text
-    from .results import Results, ResultsError
+    from ..analysis.comparison import results_text
+    from ..experiments.results import Results
 
-    try:
-        print(results_text(Results.open(args.folder), max_rows=args.max_rows))
-    except ResultsError as exc:
-        print(exc, file=sys.stderr)
-        return EXIT_BAD_INPUT
+    print(results_text(Results.open(args.folder), max_rows=args.max_rows))
     return 0
 
 
 def _compare(args: argparse.Namespace) -> int:
-    from . import analysis
-    from .results import Results, ResultsError
+    from ..analysis import comparison as analysis
+    from ..experiments.results import Results
 
     status = 0
     if args.results:
@@ -105,7 +56,7 @@ def _compare(args: argparse.Namespace) -> int:
             return EXIT_BAD_INPUT
         from pydantic import ValidationError
 
-        from .experiment import Experiment, make_plan
+        from ..experiments.plan import Experiment, make_plan
 
         try:
             exp = Experiment(
@@ -127,34 +78,17 @@ def _compare(args: argparse.Namespace) -> int:
             if len(stems) > 80:
                 stems = f"{len(args.scenarios)}-scenarios-{hashlib.sha256(stems.encode()).hexdigest()[:8]}"
             folder = Path("results") / f"compare-{stems}"
-        status = _execute(plan, folder, args)
+        status = execute(plan, folder, args)
         if status not in (0, EXIT_RUNS_FAILED):
             return status
         names = None
-    try:
-        results = Results.open(folder)
-        dates = analysis.parse_dates(args.dates, analysis.available_dates(results)) if args.dates else None
-        cmp = analysis.compare(results, names, dates, confidence=args.confidence, target=args.target_half_width)
-        report = analysis.write_report(cmp, Path(args.report) if args.report else folder / "report")
-    except ResultsError as exc:
-        print(exc, file=sys.stderr)
-        return EXIT_BAD_INPUT
+    results = Results.open(folder)
+    dates = analysis.parse_dates(args.dates, analysis.available_dates(results)) if args.dates else None
+    cmp = analysis.compare(results, names, dates, confidence=args.confidence, target=args.target_half_width)
+    report = analysis.write_report(cmp, Path(args.report) if args.report else folder / "report")
     print(analysis.headline_text(cmp))
     print(f"report: {report}")
     return status
-
-
-def _executor_options(p: argparse.ArgumentParser) -> None:
-    from .sweep import EXECUTORS
-
-    p.add_argument("--workers", type=int, help="worker processes (default: the cores available; dask: local cluster size)")
-    p.add_argument("--executor", choices=EXECUTORS, default="local",
-                   help="local: a process pool (default); dask: Dask distributed (pip install 'diaspora_sim[dask]'); "
-                        "serial: in this process, for debugging")
-    p.add_argument("--scheduler", metavar="ADDRESS",
-                   help="with --executor dask: the scheduler to use, e.g. tcp://host:8786 (default: a local cluster)")
-    p.add_argument("--retries", type=int, default=2, help="retries of a run whose worker process died (default 2)")
-    p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
@@ -165,7 +99,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     sweep.add_argument("experiment", help="experiment YAML file (docs/experiments.md)")
     sweep.add_argument("--out", help="results folder (default: results/<experiment name>)")
     sweep.add_argument("--dry-run", action="store_true", help="validate and print the plan; run nothing")
-    _executor_options(sweep)
+    executor_options(sweep)
     sweep.set_defaults(func=_sweep)
 
     results = sub.add_parser("results", help="summarize a results folder")
@@ -191,5 +125,5 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     compare.add_argument("--confidence", type=float, default=0.95, help="confidence level of intervals (default 0.95)")
     compare.add_argument("--target-half-width", type=float, default=0.005,
                          help="CI half-width (as a share: 0.005 = 0.5 pp) for the replications-needed table")
-    _executor_options(compare)
+    executor_options(compare)
     compare.set_defaults(func=_compare)
