@@ -316,7 +316,7 @@ CASES = [
             set: {{entry.visa_free: true}}
         """,
         "timeline.0.date",
-        ("pattern", "'2022-13'"),
+        ("expected a month 'YYYY-MM'", "'2022-13'"),
     ),
     Case(
         "wave_end_before_start",

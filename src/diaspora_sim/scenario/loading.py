@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from ..core.errors import InputError, Problem, pydantic_problems
 from ..core.safe_yaml import line_of, match_node, read_yaml
 from .paths import parse_assignment, set_path
-from .schema import Run, Scenario, month_name, month_number
+from .schema import MAX_AGENTS, Run, Scenario, month_name, month_number
 from .timeline import epochs
 
 # --------------------------------------------------------------------------------------------
@@ -49,7 +49,7 @@ def _locate(sources: list[_Source], parts: list[str]) -> tuple[str, int | None]:
     best: tuple[str, int | None, int] = (str(sources[0].path) if sources else "", None, 0)
     for src in sources:
         here = parts
-        if src.timeline_offset is not None and parts[:1] == ["timeline"] and len(parts) > 1 and parts[1].isdigit():
+        if src.timeline_offset is not None and parts[:1] == ["timeline"] and len(parts) > 1 and parts[1].isascii() and parts[1].isdecimal():
             index = int(parts[1]) - src.timeline_offset
             if index >= 0:
                 here = ["timeline_append", str(index), *parts[2:]]
@@ -148,6 +148,12 @@ def _problems_from(
 def _check_semantics(sc: Scenario) -> list[Problem]:
     """Cross-field rules the schema cannot express: dates inside the run, known hosts and groups."""
     problems = []
+    agents = sum(round(w.size / sc.run.scale) for w in sc.population.waves)
+    if agents > MAX_AGENTS:
+        problems.append(Problem("run.scale", f"the waves' {sum(w.size for w in sc.population.waves):,.0f} persons at "
+                                f"scale {sc.run.scale:g} make {agents:,} agents, more than the {MAX_AGENTS:,} one run may "
+                                f"create (about 1 GiB per million); raise run.scale to at least "
+                                f"{sum(w.size for w in sc.population.waves) / MAX_AGENTS:.3g}"))
     start = month_number(sc.run.start)
     end = start + sc.run.months - 1
     span = f"the run spans {sc.run.start} to {month_name(end)}"

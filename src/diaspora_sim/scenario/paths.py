@@ -9,13 +9,18 @@ import yaml
 from ..core.errors import InputError, Problem
 
 
+def _is_index(part: str) -> bool:
+    """Whether a path part is a list index: ASCII digits only ('²' and other digits are not)."""
+    return part.isascii() and part.isdecimal()
+
+
 def set_path(data: dict[str, Any], dotted: str, value: Any) -> None:
     """Set `value` at the dotted path in nested dicts/lists, creating mappings as needed."""
     parts = dotted.split(".")
     node: Any = data
     for i, part in enumerate(parts[:-1]):
         if isinstance(node, list):
-            if not part.isdigit() or int(part) >= len(node):
+            if not _is_index(part) or int(part) >= len(node):
                 raise KeyError(f"{'.'.join(parts[: i + 1])}: no list item {part!r}")
             node = node[int(part)]
             continue
@@ -29,7 +34,7 @@ def set_path(data: dict[str, Any], dotted: str, value: Any) -> None:
         node = nxt
     last = parts[-1]
     if isinstance(node, list):
-        if not last.isdigit() or int(last) >= len(node):
+        if not _is_index(last) or int(last) >= len(node):
             raise KeyError(f"{dotted}: no list item {last!r}")
         node[int(last)] = value
     elif isinstance(node, dict):

@@ -7,10 +7,11 @@ Unknown keys are errors everywhere (``extra="forbid"``), so a typo never passes 
 
 from __future__ import annotations
 
+import datetime
 import re
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, create_model, field_validator, model_validator
 
 CATEGORIES: tuple[str, ...] = (
     "it_specialist",
@@ -21,11 +22,44 @@ CATEGORIES: tuple[str, ...] = (
 )
 """Emigrant categories, in the fixed order used by every per-category array."""
 
-MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+MONTH_RE = re.compile(r"^(19[0-9][0-9]|2[01][0-9][0-9])-(0[1-9]|1[0-2])$")
+"""A calendar month 'YYYY-MM' from 1900-01 to 2199-12, in ASCII digits."""
+MAX_AGENTS = 5_000_000
+"""Most agents one run may create (about 5 GiB of memory); a larger population needs a larger run.scale."""
+SEED_MAX = 2**63 - 1
+"""Seeds are stored as 64-bit integers in results files."""
+
+
+def _month_text(value: Any) -> Any:
+    """A YAML date (2023-03-01) or a 'YYYY-MM-DD' string read as its month, 'YYYY-MM'."""
+    if isinstance(value, datetime.date):
+        return f"{value.year:04d}-{value.month:02d}"
+    if isinstance(value, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+        return value[:7]
+    return value
+
+
+def _one_or_many(value: Any) -> Any:
+    """A single name where a list of names is expected, as a list of one."""
+    return [value] if isinstance(value, str) else value
+
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNegative = Annotated[float, Field(ge=0.0)]
-Month = Annotated[str, Field(pattern=MONTH_RE.pattern, description="Calendar month, 'YYYY-MM'.")]
+def _check_month(value: str) -> str:
+    if not MONTH_RE.match(value):
+        raise ValueError(f"expected a month 'YYYY-MM' from 1900-01 to 2199-12 in digits 0-9, found {value!r}")
+    return value
+
+
+Month = Annotated[
+    str,
+    BeforeValidator(_month_text),
+    AfterValidator(_check_month),
+    Field(json_schema_extra={"pattern": MONTH_RE.pattern},
+          description="Calendar month, 'YYYY-MM' (1900-2199; a date is read as its month)."),
+]
+Names = Annotated[list[str], BeforeValidator(_one_or_many)]
 
 
 def month_number(month: str) -> int:
@@ -248,7 +282,7 @@ class Wave(Strict):
 class Population(Strict):
     """Who leaves, when, and with what."""
 
-    waves: list[Wave] = Field(min_length=1, description="Outflow waves.")
+    waves: list[Wave] = Field(min_length=1, max_length=100, description="Outflow waves (1 to 100).")
     profiles: dict[str, CategoryProfile] = Field(
         description="Attribute distributions, one profile for each category."
     )
@@ -517,6 +551,12 @@ class Russia(Strict):
         "transfers do not work (through intermediaries, crypto or third-country cards, after their fees).",
     )
 
+    @model_validator(mode="after")
+    def _draft_ages(self) -> Russia:
+        if self.draft_age_min > self.draft_age_max:
+            raise ValueError(f"draft_age_min ({self.draft_age_min}) is above draft_age_max ({self.draft_age_max})")
+        return self
+
 
 class Integration(Strict):
     """How integration and language grow (see docs/model.md, 'Integration')."""
@@ -602,11 +642,11 @@ class Event(Strict):
     date: Month = Field(description="Month from which the change holds.")
     name: str = Field(description="What happened.")
     source: str = Field("", description="Where this is documented.")
-    hosts: list[str] | None = Field(
-        None, description="Hosts the change applies to; keys in `set` are then relative to each host."
+    hosts: Names | None = Field(
+        None, description="Hosts the change applies to (a code or a list); keys in `set` are then relative to each host."
     )
-    groups: list[str] | None = Field(
-        None, description="Host groups the change applies to (every host in any of them)."
+    groups: Names | None = Field(
+        None, description="Host groups the change applies to, a name or a list (every host in any of them)."
     )
     set: dict[str, Any] = Field(
         description="Dotted field paths and their new values, e.g. {'entry.visa_free': false} "
@@ -622,7 +662,7 @@ class Run(Strict):
     scale: float = Field(
         100.0, ge=1.0, description="Persons per agent (1 = one agent per person). Outputs are in persons."
     )
-    seed: int = Field(0, ge=0, description="Seed of all random streams.")
+    seed: int = Field(1, ge=0, le=SEED_MAX, description="Seed of all random streams (0 to 2**63 - 1).")
 
 
 class Scenario(Strict):
@@ -632,11 +672,13 @@ class Scenario(Strict):
     description: str = Field("", description="The scenario's policy story.")
     run: Run = Field(default_factory=Run, description="Time span, scale and seed.")
     population: Population = Field(description="Outflow waves and attribute distributions.")
-    hosts: dict[str, Host] = Field(min_length=1, description="Host countries keyed by a short code (ISO 3166).")
+    hosts: dict[str, Host] = Field(
+        min_length=1, max_length=250, description="Host countries keyed by a short code (ISO 3166); 1 to 250."
+    )
     russia: Russia = Field(description="The origin country: risks, pulls and documents.")
     behaviour: Behaviour = Field(default_factory=Behaviour, description="Parameters of the stay / move / return choice.")
     integration: Integration = Field(default_factory=Integration, description="Parameters of integration and language growth.")
-    timeline: list[Event] = Field(default_factory=list, description="Dated policy changes.")
+    timeline: list[Event] = Field(default_factory=list, max_length=1000, description="Dated policy changes (at most 1,000).")
 
     @field_validator("hosts")
     @classmethod

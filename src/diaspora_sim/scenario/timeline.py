@@ -56,7 +56,9 @@ def epochs(sc: Scenario) -> list[Epoch]:
     start = month_number(sc.run.start)
     order = sorted(range(len(sc.timeline)), key=lambda i: (month_number(sc.timeline[i].date), i))
     result = [Epoch(0, sc, [])]
-    raw = sc.model_dump(mode="json", exclude_none=True)
+    # the epochs hold the policy, not the timeline (which no event can change): validating the
+    # timeline again for every event would make a long timeline quadratic
+    raw = sc.model_dump(mode="json", exclude_none=True, exclude={"timeline"})
     current = sc
     for i in order:
         ev = sc.timeline[i]
