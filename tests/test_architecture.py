@@ -38,7 +38,8 @@ def test_import_diaspora_sim_loads_no_heavy_library() -> None:
 
 
 def test_help_loads_no_heavy_library() -> None:
-    code = "import sys; sys.argv = ['diaspora_sim', '--help']\ntry:\n import runpy; runpy.run_module('diaspora_sim', run_name='__main__')\nexcept SystemExit: pass"
+    code = ("import sys, runpy; sys.argv = ['diaspora_sim', '--help']\n"
+            "try:\n runpy.run_module('diaspora_sim', run_name='__main__')\nexcept SystemExit: pass")
     loaded = _loaded_after(f"exec({code!r})")
     assert not loaded & set(HEAVY), sorted(loaded & set(HEAVY))
 

@@ -49,7 +49,8 @@ def _locate(sources: list[_Source], parts: list[str]) -> tuple[str, int | None]:
     best: tuple[str, int | None, int] = (str(sources[0].path) if sources else "", None, 0)
     for src in sources:
         here = parts
-        if src.timeline_offset is not None and parts[:1] == ["timeline"] and len(parts) > 1 and parts[1].isascii() and parts[1].isdecimal():
+        index_part = parts[1] if parts[:1] == ["timeline"] and len(parts) > 1 else ""
+        if src.timeline_offset is not None and index_part.isascii() and index_part.isdecimal():
             index = int(parts[1]) - src.timeline_offset
             if index >= 0:
                 here = ["timeline_append", str(index), *parts[2:]]
