@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 
-from ..core.errors import InputError
+from ..core.errors import InputError, InputWarning
 from . import experiments, run, validation
 from .common import EXIT_BAD_INPUT
 
@@ -29,11 +30,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _show_warning(message: Warning | str, category: type[Warning], *_: object, **__: object) -> None:
+    """Print a warning of the input as `warning: ...`; other warnings as Python prints them."""
+    if issubclass(category, InputWarning):
+        print(f"warning: {message}", file=sys.stderr)
+    else:
+        print(warnings.formatwarning(message, category, *_, **__), end="", file=sys.stderr)  # type: ignore[arg-type]
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit status (2 for bad input)."""
     args = build_parser().parse_args(argv)
-    try:
-        return args.func(args)
-    except InputError as exc:
-        print(exc, file=sys.stderr)
-        return EXIT_BAD_INPUT
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", InputWarning)
+        warnings.showwarning = _show_warning
+        try:
+            return args.func(args)
+        except InputError as exc:
+            print(exc, file=sys.stderr)
+            return EXIT_BAD_INPUT

@@ -50,6 +50,10 @@ class InputError(Exception):
         return "\n".join([head, *("  " + str(p) for p in self.problems)])
 
 
+class InputWarning(UserWarning):
+    """Input that is valid but probably not what its author meant (the command line prints it)."""
+
+
 def input_error(message: str, *, what: str, path: str = "", file: str = "", line: int | None = None) -> InputError:
     """An InputError with a single problem."""
     return InputError([Problem(path, message, file, line)], what)

@@ -10,6 +10,7 @@ the parser can give it, the field path, what was expected and what was found.
 from __future__ import annotations
 
 import copy
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +19,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from ..core.errors import InputError, Problem, pydantic_problems
+from ..core.errors import InputError, InputWarning, Problem, pydantic_problems
 from ..core.safe_yaml import line_of, match_node, read_yaml
 from .paths import parse_assignment, set_path
 from .schema import MAX_AGENTS, Run, Scenario, month_name, month_number
@@ -58,6 +59,19 @@ def _locate(sources: list[_Source], parts: list[str]) -> tuple[str, int | None]:
         if line is not None and depth > best[2]:
             best = (str(src.path), line, depth)
     return best[0], best[1]
+
+
+def _as_written(sources: list[_Source], file: str, path: str) -> str:
+    """The field path as the user wrote it: an event that a file appends (timeline.N) is
+    `timeline_append.K` of that file, K counted from its own first appended event.
+    """
+    parts = path.split(".")
+    src = next((s for s in sources if str(s.path) == file), None)
+    if src is None or src.timeline_offset is None or parts[0] != "timeline" or len(parts) < 2:
+        return path
+    if not (parts[1].isascii() and parts[1].isdecimal()) or int(parts[1]) < src.timeline_offset:
+        return path
+    return ".".join(["timeline_append", str(int(parts[1]) - src.timeline_offset), *parts[2:]])
 
 
 def _merge(base: Any, over: Any) -> Any:
@@ -105,6 +119,10 @@ def _load_chain(path: Path, seen: tuple[Path, ...] = ()) -> tuple[dict[str, Any]
             [Problem("extends", f"base scenario {parent_path} does not exist", str(path), line_of(src.node, ["extends"]))]
         )
     base, sources = _load_chain(parent_path, (*seen, path))
+    if isinstance(data.get("timeline"), list) and base.get("timeline"):
+        warnings.warn(InputWarning(
+            f"{path}:{line_of(src.node, ['timeline'])}: `timeline:` replaces the {len(base['timeline'])} events "
+            f"inherited from {parent_path.name}; list new events under `timeline_append:` to keep them"), stacklevel=2)
     return _append_timeline(_merge(base, data), appended, src), [src, *sources]
 
 
@@ -138,6 +156,7 @@ def _problems_from(
 
     problems = pydantic_problems(exc, Scenario, locate, prefix)
     for p in problems:
+        p.path = _as_written(sources, p.file, p.path)
         path = p.path[len(prefix):]
         setter = next((k for k in (overrides or {}) if path == k or path.startswith(k + ".")
                        or k.startswith(path + ".")), None)
@@ -204,6 +223,7 @@ def validate(
         for p in problems:
             if not p.file and sources:
                 p.file, p.line = _locate(sources, p.path.split("."))
+                p.path = _as_written(sources, p.file, p.path)
         raise InputError(problems)
     return sc
 
