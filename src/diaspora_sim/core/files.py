@@ -15,6 +15,7 @@ new folder is renamed into place.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
@@ -26,6 +27,8 @@ from typing import Any
 from .errors import InputError, input_error
 
 MANIFEST = "manifest.json"
+NAME_MAX = 200
+"""Longest folder or file name written, in bytes (file systems allow 255; temporary names add a suffix)."""
 PACKAGE = "diaspora_sim"
 
 
@@ -50,10 +53,16 @@ def _listing(folder: Path) -> set[str]:
 def check_output_folder(out: Path, *, kind: str, overwrite: bool = False, option: str = "--out") -> None:
     """Raise InputError unless the folder `out` may be written as a folder of `kind` (module docstring)."""
     out = Path(out)
+    if len(out.name.encode()) > NAME_MAX:
+        raise _refused(f"{option} {out}: the name is longer than {NAME_MAX} bytes; give a shorter one")
     if not os.path.lexists(out):
         for parent in out.parents:
             if os.path.lexists(parent) and not parent.is_dir():
                 raise _refused(f"{option} {out}: {parent} exists and is not a folder")
+            if parent.is_dir():
+                if not os.access(parent, os.W_OK | os.X_OK):
+                    raise _refused(f"{option} {out}: cannot create it in {parent} (permission denied)")
+                break
         return
     if out.is_symlink() or not out.is_dir():
         raise _refused(f"{option} {out}: exists and is not a folder; give a new path (nothing was written)")
@@ -89,8 +98,11 @@ def write_folder(
     """
     out = Path(out)
     check_output_folder(out, kind=kind, overwrite=overwrite, option=option)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    except OSError as exc:
+        raise _refused(f"{option} {out}: cannot write there: {os_reason(exc)}; nothing was written") from None
     try:
         doc = fill(tmp)
         files = sorted(_listing(tmp) | {MANIFEST})
@@ -104,10 +116,22 @@ def write_folder(
             shutil.rmtree(old)
         else:
             os.replace(tmp, out)  # onto nothing, or onto an empty folder
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise _refused(f"{option} {out}: writing failed: {os_reason(exc)}; nothing was written") from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return out
+
+
+def os_reason(exc: OSError) -> str:
+    """What an operating-system error means for the user (a full disk said plainly)."""
+    if exc.errno == errno.ENOSPC:
+        return "the disk is full (no space left on device)"
+    if exc.errno == errno.EDQUOT:
+        return "the disk quota is exceeded"
+    return exc.strerror or str(exc)
 
 
 def write_atomic(path: Path, data: bytes) -> None:

@@ -259,7 +259,10 @@ def with_run(sc: Scenario, **changes: Any) -> Scenario:
     try:
         run = Run.model_validate({**sc.run.model_dump(), **changes})
     except ValidationError as exc:
-        raise InputError(_problems_from(exc, [], prefix="run.")) from None
+        problems = _problems_from(exc, [], prefix="run.")
+        for p in problems:  # given as options (--seed, --scale, --months), not by a file
+            p.file = "--" + p.path.removeprefix("run.")
+        raise InputError(problems) from None
     return sc.model_copy(update={"run": run})
 
 
