@@ -158,6 +158,20 @@ def test_sampled_designs(method: str, samples: int, points: int) -> None:
     assert design_points(ranged(method, samples, seed=99))[0] != pts
 
 
+def test_explicit_points_replace_the_design_with_the_same_run_ids() -> None:
+    sampled = make_plan(ranged("lhs", 3))
+    given = make_plan(ranged("lhs", 3), points=[dict(p) for p in reversed(sampled.points)])
+    assert given.points == sampled.points[::-1]
+    assert {t.run_id for t in given.tasks} == {t.run_id for t in sampled.tasks}  # one run-id scheme
+    # no design needed (no samples), integers rounded, values checked against the range
+    exp = ranged("lhs", 1).model_copy(update={"design": ranged("lhs", 1).design.model_copy(update={"samples": None})})
+    assert make_plan(exp, points=[{"a": 0.5, "m": 3.4}]).points == [{"a": 0.5, "m": 3}]
+    with pytest.raises(InputError) as info:
+        make_plan(exp, points=[{"a": 1.5, "m": 3}, {"a": 0.5}, {"a": 0.5, "m": 3}, {"a": 0.5, "m": 3}])
+    text = "\n".join(map(str, info.value.problems))
+    assert "points.0.a" in text and "missing: m" in text
+
+
 def test_sobol_second_order_points() -> None:
     assert len(design_points(ranged("sobol", 4, second_order=True))[0]) == 4 * (2 * 2 + 2)
 

@@ -187,13 +187,21 @@ class Experiment(_Strict):
         return [{"file": s} if isinstance(s, str) else s for s in v] if isinstance(v, list) else v
 
 
-def design_problems(exp: Experiment) -> list[tuple[list[str], str]]:
-    """Problems of the design that no single field shows: (field path, message) pairs."""
+def design_problems(exp: Experiment, explicit_points: bool = False) -> list[tuple[list[str], str]]:
+    """Problems of the design that no single field shows: (field path, message) pairs.
+
+    With `explicit_points` (points given to :func:`make_plan` instead of sampled), the design's
+    method and samples are not used; every parameter needs a `range`.
+    """
     problems: list[tuple[list[str], str]] = []
     names = [p.name for p in exp.parameters]
     for i, p in enumerate(exp.parameters):
         if names.index(p.name) != i:
             problems.append((["parameters", str(i), "name"], f"parameter name {p.name!r} is used twice"))
+    if explicit_points:
+        problems += [(["parameters", str(i), "values"], "explicit points need parameters with a `range` [low, high]")
+                     for i, p in enumerate(exp.parameters) if p.range is None]
+        return problems
     method = exp.design.method
     for i, p in enumerate(exp.parameters):
         if method == "grid" and p.values is None:
@@ -440,12 +448,54 @@ def load_experiment(path: str | Path) -> Experiment:
     return exp
 
 
-def make_plan(exp: Experiment, source: str | Path | None = None, name: str | None = None) -> Plan:
+def explicit_points(exp: Experiment, points: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], np.ndarray]:
+    """Check explicit parameter points (name -> value for every parameter, each within its `range`)
+    and return them as the design would (integers rounded for `integer` parameters) with their matrix.
+    """
+    names = [p.name for p in exp.parameters]
+    problems: list[Problem] = []
+    out: list[dict[str, Any]] = []
+    for k, pt in enumerate(points):
+        if set(pt) != set(names):
+            missing, extra = sorted(set(names) - set(pt)), sorted(set(pt) - set(names))
+            problems.append(Problem(f"points.{k}", "a point gives a value to every parameter and nothing else"
+                                    + (f"; missing: {', '.join(missing)}" if missing else "")
+                                    + (f"; unknown: {', '.join(extra)}" if extra else "")))
+            continue
+        row: dict[str, Any] = {}
+        for p in exp.parameters:
+            v = pt[p.name]
+            lo, hi = p.range or (-math.inf, math.inf)
+            if isinstance(v, bool) or not isinstance(v, int | float | np.integer | np.floating) \
+                    or not (math.isfinite(float(v)) and lo <= float(v) <= hi):
+                problems.append(Problem(f"points.{k}.{p.name}", f"must be a number in the range [{lo:g}, {hi:g}], "
+                                        f"found {v!r}"))
+                continue
+            row[p.name] = int(round(float(v))) if p.integer else float(v)
+        out.append(row)
+    seen: dict[str, int] = {}
+    for k, row in enumerate(out):
+        key = json.dumps(row, sort_keys=True)
+        if key in seen and not problems:
+            problems.append(Problem(f"points.{k}", f"the same point as points.{seen[key]} (runs would share their ids)"))
+        seen.setdefault(key, k)
+    if problems:
+        raise InputError(problems, "experiment")
+    matrix = np.array([[row[n] for n in names] for row in out], dtype=float).reshape(len(out), len(names))
+    return out, matrix
+
+
+def make_plan(exp: Experiment, source: str | Path | None = None, name: str | None = None,
+              points: list[dict[str, Any]] | None = None) -> Plan:
     """Resolve the scenarios, check every parameter path and value against each, and list the runs.
 
     Scenario files are relative to the folder of `source` (the experiment file; the current
     folder when None). Raises InputError (or the scenario's InputError) before
     anything runs.
+
+    `points`: explicit parameter points (dicts name -> value for every parameter; parameters
+    declared with a `range`, values within it) used instead of sampling the experiment's design
+    (calibration plans its particles this way); same run ids and checks as a sampled design.
     """
     src = Path(source) if source is not None else None
     base_dir = src.parent if src is not None else Path(".")
@@ -456,9 +506,10 @@ def make_plan(exp: Experiment, source: str | Path | None = None, name: str | Non
     def at(parts: list[str], message: str) -> Problem:
         return Problem(".".join(parts), message, file, line_of(node, parts) if node is not None else None)
 
-    problems = [at(parts, msg) for parts, msg in design_problems(exp)]
+    problems = [at(parts, msg) for parts, msg in design_problems(exp, explicit_points=points is not None)]
     if problems:
         raise InputError(problems, "experiment")
+    given = explicit_points(exp, points) if points is not None else None
 
     scenarios: dict[str, ScenarioSpec] = {}
     for i, ref in enumerate(exp.scenarios):
@@ -504,7 +555,7 @@ def make_plan(exp: Experiment, source: str | Path | None = None, name: str | Non
     if problems:
         raise InputError(sorted(problems, key=lambda p: p.line or 0), "experiment")
 
-    points, matrix = design_points(exp)
+    points, matrix = given if given is not None else design_points(exp)
     types = _param_types(exp, points)
     type_items = tuple(types.items())
     tasks = []
@@ -610,6 +661,7 @@ __all__ = [
     "design_points",
     "design_problems",
     "expand_path",
+    "explicit_points",
     "load_experiment",
     "make_plan",
     "overriding_events",
