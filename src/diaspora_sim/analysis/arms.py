@@ -11,6 +11,7 @@ import pyarrow.parquet as pq
 
 from ..experiments.folder import results_error
 from ..experiments.results import Results
+
 RATES = ("return_rate", "integration_rate")
 """The rates compared (the headline rates of a run's summary, `outputs.summary.SUMMARY_RATES`)."""
 
