@@ -24,7 +24,8 @@ EXPERIMENT = ROOT / "experiments" / "eu_policy_compare.yaml"
 
 
 def sweep(seed: int, reps: int, out: Path, workers: int) -> None:
-    from diaspora_sim.experiments.plan import load_experiment, make_plan
+    from diaspora_sim.experiments.plan import make_plan
+    from diaspora_sim.experiments.spec import load_experiment
     from diaspora_sim.experiments.sweep import run_sweep
 
     exp = load_experiment(EXPERIMENT).model_copy(update={"seed": seed, "replications": reps})
@@ -48,7 +49,7 @@ def main() -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from diaspora_sim.analysis.comparison import paired_difference
+    from diaspora_sim.analysis.statistics import paired_difference
     from diaspora_sim.experiments.results import Results
 
     sweep(0, args.reps, Path(args.common), args.workers)

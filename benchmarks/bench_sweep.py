@@ -30,7 +30,8 @@ BASELINE = ROOT / "scenarios" / "baseline_2022.yaml"
 
 def measure(runs: int, workers: int) -> dict:
     """One sweep in this process; returns its figures."""
-    from diaspora_sim.experiments.plan import Experiment, make_plan
+    from diaspora_sim.experiments.plan import make_plan
+    from diaspora_sim.experiments.spec import Experiment
     from diaspora_sim.experiments.sweep import run_sweep
 
     plan = make_plan(Experiment(scenarios=[str(BASELINE)], replications=runs, seed=0), name="bench")

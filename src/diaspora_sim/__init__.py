@@ -21,7 +21,7 @@ except PackageNotFoundError:  # running from a source tree without installation
 
 _PUBLIC = {
     "load_scenario": "api", "run": "api", "Run": "api", "run_experiment": "api", "open_results": "api",
-    "compare": "api", "Experiment": "experiments.plan", "Results": "experiments.results",
+    "compare": "api", "Experiment": "experiments.spec", "Results": "experiments.results",
     "Comparison": "analysis.comparison", "DiasporaModel": "model.model", "Emigrant": "model.agents",
     "Scenario": "scenario.schema", "InputError": "core.errors", "RunsFailedError": "experiments.sweep",
 }

@@ -14,6 +14,7 @@ diaspora_sim run`, `run_experiment` is `sweep`, `compare` and `Comparison.report
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -22,16 +23,20 @@ from typing import Any
 
 import pandas as pd
 import pyarrow as pa
+from tqdm import tqdm
 
 from .analysis.comparison import Comparison
 from .analysis.comparison import compare as compare_results
 from .core.errors import InputError, Problem
-from .experiments.executors import EXECUTORS
-from .experiments.plan import Experiment, load_experiment, make_plan
+from .experiments.options import EXECUTORS
+from .experiments.plan import make_plan
 from .experiments.results import Results
+from .experiments.spec import Experiment, load_experiment
 from .experiments.sweep import RunsFailedError, run_sweep
 from .model.model import DiasporaModel
-from .outputs.run_folder import summary, timeseries_table, write_run
+from .outputs.run_folder import write_run
+from .outputs.summary import summary
+from .outputs.timeseries import timeseries_table
 from .scenario.loading import load_scenario as _load_scenario
 from .scenario.loading import with_run
 from .scenario.schema import Scenario
@@ -68,15 +73,25 @@ class Run:
         """End-of-run headline figures, as `summary.json` of a run folder."""
         return summary(self.model)
 
-    def save(self, out: str | Path, *, figures: bool = True, overwrite: bool = False) -> Path:
-        """Write the run folder `out` (as `run --out`; an existing folder only with `overwrite`)."""
-        return write_run(self.model, Path(out), figures=figures, overwrite=overwrite)
+    def save(self, out: str | Path, *, figures: bool = True, overwrite: bool = False, source: str = "",
+             overrides: Sequence[str] = ()) -> Path:
+        """Write the run folder `out` (as `run --out`; an existing folder only with `overwrite`);
+        `source` and `overrides` (the scenario file and its `--set` strings) go to its manifest.
+        """
+        return write_run(self.model, Path(out), source=source, overrides=list(overrides), figures=figures,
+                         overwrite=overwrite)
+
+    def release(self) -> None:
+        """Free the model's agents (see `DiasporaModel.release`); the tables computed so far stay."""
+        self.model.release()
 
 
 def run(scenario: Scenario | str | Path, *, seed: int | None = None, months: int | None = None,
-        scale: float | None = None, set: Overrides = None) -> Run:  # noqa: A002
+        scale: float | None = None, set: Overrides = None, progress: bool = False) -> Run:  # noqa: A002
     """Simulate a scenario (loaded, or a path) as `python -m diaspora_sim run` does: `seed`,
-    `scale` and `set` override the file; `months` stops early or extends the run.
+    `scale` and `set` override the file; `months` stops early or extends the run (a shorter run
+    keeps the full timeline in its resolved scenario, so re-running it reproduces these months).
+    `progress` shows a bar on standard error for runs that last more than two seconds.
     """
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario, set)
@@ -88,7 +103,14 @@ def run(scenario: Scenario | str | Path, *, seed: int | None = None, months: int
     longer = months if months is not None and months > scenario.run.months else None
     scenario = with_run(scenario, seed=seed, scale=scale, months=longer)
     model = DiasporaModel(scenario, months=months if longer is None else None)
-    model.run()
+    try:
+        with tqdm(total=model.months, unit="month", delay=2, disable=not progress, file=sys.stderr) as bar:
+            while model.running:
+                model.step()
+                bar.update(1)
+    except BaseException:
+        model.release()
+        raise
     return Run(scenario, model)
 
 

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..experiments.executors import EXECUTORS
+from ..experiments.options import EXECUTORS
 
 EXIT_OK = 0
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import hashlib
 import sys
 from pathlib import Path
 
@@ -11,11 +10,13 @@ from .common import EXIT_BAD_INPUT, EXIT_RUNS_FAILED, execute, executor_options
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    from ..experiments.plan import load_experiment, make_plan
+    from ..experiments.folder import default_folder
+    from ..experiments.plan import make_plan
+    from ..experiments.spec import load_experiment
 
     exp = load_experiment(args.experiment)
     plan = make_plan(exp, args.experiment)
-    out = Path(args.out) if args.out else Path("results") / plan.name
+    out = Path(args.out) if args.out else default_folder(plan.name)
     if args.dry_run:
         print(f"{plan.name}: {len(plan.scenarios)} scenarios x {len(plan.points)} points x {exp.replications} "
               f"replications = {len(plan.tasks)} runs, seeds {exp.seed} to {exp.seed + exp.replications - 1}; "
@@ -27,7 +28,7 @@ def _sweep(args: argparse.Namespace) -> int:
         return 0
     status = execute(plan, out, args)
     if status in (0, EXIT_RUNS_FAILED) and not args.quiet:
-        from ..analysis.comparison import results_text
+        from ..analysis.report import results_text
         from ..experiments.results import Results
 
         print(results_text(Results.open(out)))
@@ -35,7 +36,7 @@ def _sweep(args: argparse.Namespace) -> int:
 
 
 def _results(args: argparse.Namespace) -> int:
-    from ..analysis.comparison import results_text
+    from ..analysis.report import results_text
     from ..experiments.results import Results
 
     print(results_text(Results.open(args.folder), max_rows=args.max_rows))
@@ -43,7 +44,9 @@ def _results(args: argparse.Namespace) -> int:
 
 
 def _compare(args: argparse.Namespace) -> int:
-    from ..analysis import comparison as analysis
+    from ..analysis.arms import available_dates, parse_dates
+    from ..analysis.comparison import compare
+    from ..analysis.report import headline_text, write_report
     from ..experiments.results import Results
 
     status = 0
@@ -54,41 +57,35 @@ def _compare(args: argparse.Namespace) -> int:
         if not args.scenarios:
             print("compare: give scenario files, or --results DIR", file=sys.stderr)
             return EXIT_BAD_INPUT
-        from pydantic import ValidationError
-
-        from ..experiments.plan import Experiment, make_plan
-
-        try:
-            exp = Experiment(
-                title="Comparison of " + ", ".join(Path(s).stem for s in args.scenarios),
-                scenarios=[{"file": str(Path(s).resolve())} for s in args.scenarios],
-                replications=args.reps, seed=args.seed, months=args.months, scale=args.scale,
-            )
-        except ValidationError as exc:
-            option = {"replications": "--reps", "seed": "--seed", "months": "--months", "scale": "--scale"}
-            for err in exc.errors(include_url=False):
-                name = option.get(str(err["loc"][0]), str(err["loc"][0]))
-                print(f"compare: {name}: {err['msg']} (found {err.get('input')!r})", file=sys.stderr)
-            return EXIT_BAD_INPUT
-        plan = make_plan(exp, name="compare")
-        if args.out:
-            folder = Path(args.out)
-        else:
-            stems = "+".join(Path(s).stem for s in args.scenarios)
-            if len(stems) > 80:
-                stems = f"{len(args.scenarios)}-scenarios-{hashlib.sha256(stems.encode()).hexdigest()[:8]}"
-            folder = Path("results") / f"compare-{stems}"
-        status = execute(plan, folder, args)
+        folder, status = _run_comparison(args)
         if status not in (0, EXIT_RUNS_FAILED):
             return status
         names = None
     results = Results.open(folder)
-    dates = analysis.parse_dates(args.dates, analysis.available_dates(results)) if args.dates else None
-    cmp = analysis.compare(results, names, dates, confidence=args.confidence, target=args.target_half_width)
-    report = analysis.write_report(cmp, Path(args.report) if args.report else folder / "report")
-    print(analysis.headline_text(cmp))
+    dates = parse_dates(args.dates, available_dates(results)) if args.dates else None
+    cmp = compare(results, names, dates, confidence=args.confidence, target=args.target_half_width)
+    report = write_report(cmp, Path(args.report) if args.report else folder / "report")
+    print(headline_text(cmp))
     print(f"report: {report}")
     return status
+
+
+def _run_comparison(args: argparse.Namespace) -> tuple[Path, int]:
+    """Replicate the scenario files of `compare`; the results folder and the exit status."""
+    from ..core.errors import InputError
+    from ..experiments.folder import comparison_folder
+    from ..experiments.plan import make_plan
+    from ..experiments.spec import COMPARISON_OPTIONS, comparison_experiment
+
+    folder = Path(args.out) if args.out else comparison_folder(args.scenarios)
+    try:
+        exp = comparison_experiment(args.scenarios, replications=args.reps, seed=args.seed, months=args.months,
+                                    scale=args.scale)
+    except InputError as exc:
+        for problem in exc.problems:
+            print(f"compare: {COMPARISON_OPTIONS.get(problem.path, problem.path)}: {problem.message}", file=sys.stderr)
+        return folder, EXIT_BAD_INPUT
+    return folder, execute(make_plan(exp, name="compare"), folder, args)
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
@@ -98,7 +95,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                                        "command resumes: completed runs are skipped, failed ones retried.")
     sweep.add_argument("experiment", help="experiment YAML file (docs/experiments.md)")
     sweep.add_argument("--out", help="results folder (default: results/<experiment name>)")
-    sweep.add_argument("--dry-run", action="store_true", help="validate and print the plan; run nothing")
+    sweep.add_argument("--dry-run", action="store_true", help="check the experiment and print the plan; run nothing")
     executor_options(sweep)
     sweep.set_defaults(func=_sweep)
 

@@ -6,51 +6,46 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from .common import EXIT_BAD_INPUT
 
+if TYPE_CHECKING:
+    from ..scenario.schema import Scenario
+
 
 def _run(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
+    from .. import api
     from ..core.files import check_output_folder
-    from ..model.model import DiasporaModel
-    from ..outputs.run_folder import summary, write_run
-    from ..scenario.loading import load_scenario, with_run
-    from ..scenario.schema import CATEGORIES
 
-    sc = load_scenario(args.scenario, args.set)
-    # A longer run extends the scenario; a shorter one stops early, so the resolved scenario
-    # keeps its full timeline and re-running it reproduces these months.
-    if args.months is not None and args.months < 1:
-        with_run(sc, months=args.months)  # raises the validation error
-    longer = args.months if args.months is not None and args.months > sc.run.months else None
-    sc = with_run(sc, seed=args.seed, scale=args.scale, months=longer)
-    out = Path(args.out) if args.out else Path("runs") / f"{Path(args.scenario).stem}-seed{sc.run.seed}"
+    sc = api.load_scenario(args.scenario, args.set)
+    seed = sc.run.seed if args.seed is None else args.seed
+    out = Path(args.out) if args.out else Path("runs") / f"{Path(args.scenario).stem}-seed{seed}"
     check_output_folder(out, kind="run", overwrite=args.overwrite)  # before the work, not after it
-    model = DiasporaModel(sc, months=args.months if longer is None else None)
+    done = api.run(sc, seed=args.seed, months=args.months, scale=args.scale, progress=not args.quiet)
     try:
-        # The bar appears only for runs that last more than two seconds.
-        with tqdm(total=model.months, unit="month", delay=2, disable=args.quiet, file=sys.stderr) as bar:
-            while model.running:
-                model.step()
-                bar.update(1)
-        write_run(model, out, source=str(args.scenario), overrides=list(args.set), figures=not args.no_figures,
-                  overwrite=args.overwrite)
-        result = summary(model)
+        done.save(out, figures=not args.no_figures, overwrite=args.overwrite, source=str(args.scenario),
+                  overrides=args.set)
+        result = done.summary
     finally:
-        model.release()
+        done.release()
     if not args.quiet:
-        print(f"{sc.title or args.scenario}: {result['date']}, seed {sc.run.seed}, "
-              f"scale {sc.run.scale:g} persons/agent")
-        print(f"{'category':<22}{'ever left':>12}{'return rate':>13}{'integration':>13}")
-        for cat in CATEGORIES:
-            row = result["by_category"][cat]
-            print(f"{cat:<22}{row['ever_left'] or 0:>12,.0f}{_pct(row['return_rate'])}{_pct(row['integration_rate'])}")
-        print(f"{'ALL':<22}{result['ever_left'] or 0:>12,.0f}{_pct(result['return_rate'])}"
-              f"{_pct(result['integration_rate'])}")
+        _print_summary(done.scenario, args.scenario, result)
         print(f"wrote {out}")
     return 0
+
+
+def _print_summary(sc: Scenario, source: str, result: dict[str, Any]) -> None:
+    """The end-of-run rates by category."""
+    from ..scenario.schema import CATEGORIES
+
+    print(f"{sc.title or source}: {result['date']}, seed {sc.run.seed}, scale {sc.run.scale:g} persons/agent")
+    print(f"{'category':<22}{'ever left':>12}{'return rate':>13}{'integration':>13}")
+    for cat in CATEGORIES:
+        row = result["by_category"][cat]
+        print(f"{cat:<22}{row['ever_left'] or 0:>12,.0f}{_pct(row['return_rate'])}{_pct(row['integration_rate'])}")
+    print(f"{'ALL':<22}{result['ever_left'] or 0:>12,.0f}{_pct(result['return_rate'])}"
+          f"{_pct(result['integration_rate'])}")
 
 
 def _pct(value: float | None) -> str:
@@ -86,7 +81,7 @@ def _schema(args: argparse.Namespace) -> int:
 
 
 def _plot(args: argparse.Namespace) -> int:
-    from ..plots.figures import compare_runs
+    from ..plots.run import compare_runs
 
     missing = [d for d in args.runs if not (Path(d) / "timeseries.parquet").exists()]
     if missing:

@@ -20,8 +20,6 @@ from .folder import RESULTS
 from .plan import RunTask
 from .runner import Runner, RunResult, lost
 
-EXECUTORS = ("local", "dask", "serial")
-
 
 def default_workers() -> int:
     """The cores this process may use."""

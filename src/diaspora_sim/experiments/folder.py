@@ -19,12 +19,13 @@ renamed into place, so a crash or ``kill -9`` leaves complete files only.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import platform
 from collections.abc import Iterable
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
@@ -33,11 +34,26 @@ from .. import __version__
 from ..core.errors import InputError, input_error
 from ..core.files import write_atomic
 from ..core.hashing import code_fingerprint
-from .plan import Plan
+
+if TYPE_CHECKING:
+    from .plan import Plan
 
 MANIFEST = "manifest.json"
 RESULTS = "results folder"
 FORMAT = 1
+
+
+def default_folder(name: str) -> Path:
+    """Where the results of the experiment `name` go unless told: results/<name>."""
+    return Path("results") / name
+
+
+def comparison_folder(files: list[str | Path]) -> Path:
+    """Where `compare FILES` writes unless told: results/compare-<stems joined by +> (hashed when long)."""
+    stems = "+".join(Path(s).stem for s in files)
+    if len(stems) > 80:
+        stems = f"{len(files)}-scenarios-{hashlib.sha256(stems.encode()).hexdigest()[:8]}"
+    return default_folder(f"compare-{stems}")
 
 
 def results_error(message: str) -> InputError:

@@ -1,19 +1,13 @@
-"""Experiment files and the plan of runs they define.
+"""The plan of an experiment: every run (scenario x parameter point x replicate) with a deterministic id.
 
-An experiment names scenario files, the parameters to vary (by their dotted path in the
-scenario, as for ``--set``), how to vary them (an explicit grid, or ranges sampled with a
-Latin hypercube, Sobol or Morris design from SALib), the number of replications, the months,
-the scale and the outputs to keep. :func:`load_experiment` validates the file and every
-parameter path against every scenario before anything runs; :func:`make_plan` turns it into
-the list of runs, each with a deterministic id.
+:func:`make_plan` resolves the scenarios, checks every parameter path and value against each
+(before anything runs), takes the points of the design (:mod:`.designs`) or explicit points,
+and lists the runs. The one run-id scheme (:func:`point_id`, :func:`run_id`): a run's id is a
+hash of its scenario (name and resolved data), the concrete assignments of its point, the months,
+its replicate and seed; the same run in two plans has the same id, so its results are reused.
 
 Seeds: replicate ``r`` runs with seed ``experiment.seed + r`` in every scenario and at every
 parameter point (common random numbers), so differences between scenarios or points are paired.
-
-Parameter paths are the paths of ``--set`` (``hosts.DE.stay.renewal_probability``) with two
-additions: ``hosts.@GROUP.rest`` sets ``rest`` in every host of the group (``hosts.@eu...``),
-and ``timeline.N.set.KEY`` sets the value that event ``N`` gives to its (dotted) key ``KEY``,
-for policies that a timeline event changes during the run.
 """
 
 from __future__ import annotations
@@ -21,275 +15,29 @@ from __future__ import annotations
 import copy
 import difflib
 import hashlib
-import itertools
 import json
-import math
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
-import pyarrow as pa
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from ..core.errors import InputError, Problem, pydantic_problems
-from ..core.safe_yaml import file_locator, line_of, read_yaml
+from ..core.errors import InputError, Problem
+from ..core.safe_yaml import line_of, read_yaml
 from ..model.metrics import METRICS
-from ..scenario.loading import load_scenario, set_path, to_yaml, validate
+from ..scenario.loading import load_scenario, to_yaml, validate
 from ..scenario.schema import CATEGORIES, Scenario
+from .designs import design_points, explicit_points, param_types
+from .paths import apply_assignment, expand_path, overriding_events, path_problems, trial_values
+from .spec import Design, Experiment, Parameter, design_problems, load_experiment
 
 RUN_COLUMNS = ("run_id", "scenario", "point", "replicate", "seed")
 """Columns that identify a run in every results file (the parameter columns follow `point`)."""
-TIDY_COLUMNS = ("date", "host", "category", "metric", "value")
-SUMMARY_FIELDS = (
-    "return_rate", "integration_rate", "ever_left", "stock_abroad", "in_russia",
-    "it_specialists_in_russia", "without_status", "without_documents",
-)
-"""End-of-run figures of `outputs.summary` kept as columns of the summary table."""
-SUMMARY_BY_CATEGORY = ("return_rate", "integration_rate", "ever_left")
-DEFAULT_METRICS = ("return_rate", "integration_rate", "ever_left", "stock", "integrated", "secure_status",
-                   "without_status", "returns", "forced_returns")
 
-
-# --------------------------------------------------------------------------------------------
-# Schema
-# --------------------------------------------------------------------------------------------
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class ScenarioRef(_Strict):
-    """A scenario of the experiment: a file, optionally with `--set` style overrides."""
-
-    file: str = Field(description="Scenario YAML file, relative to the experiment file's folder.")
-    name: str | None = Field(
-        None, pattern=r"^[A-Za-z0-9_.+-]+$",
-        description="Name of the scenario in the results (default: the file name without .yaml). Must be unique.",
-    )
-    set: list[str] = Field(
-        default_factory=list,
-        description="Overrides applied to the scenario, as `PATH=VALUE` strings exactly like `--set` of `run`.",
-    )
-
-
-class Parameter(_Strict):
-    """A quantity the experiment varies; one value is written to one or more scenario paths."""
-
-    name: str = Field(
-        pattern=r"^[a-z][a-z0-9_]*$",
-        description="Column name of the parameter in the results (lower case, digits, underscores).",
-    )
-    paths: list[str] = Field(
-        min_length=1,
-        description="Dotted scenario paths that all receive the value (a single string is accepted). "
-        "`hosts.@GROUP.rest` means every host of the group; `timeline.N.set.KEY` the value event N sets.",
-    )
-    values: list[bool | int | float | str] | None = Field(
-        None, min_length=1, description="Explicit values (design `grid`)."
-    )
-    range: tuple[float, float] | None = Field(
-        None, description="`[low, high]`, sampled by the `lhs`, `sobol` or `morris` design."
-    )
-    integer: bool = Field(False, description="Round sampled values to integers (for integer fields such as months).")
-    description: str = Field("", description="What the parameter means (shown in reports).")
-
-    @model_validator(mode="before")
-    @classmethod
-    def _path_alias(cls, data: Any) -> Any:
-        if isinstance(data, dict) and "path" in data and "paths" not in data:
-            data = {**data, "paths": data["path"]}
-            del data["path"]
-        if isinstance(data, dict) and isinstance(data.get("paths"), str):
-            data = {**data, "paths": [data["paths"]]}
-        return data
-
-    @field_validator("range")
-    @classmethod
-    def _ordered(cls, v: tuple[float, float] | None) -> tuple[float, float] | None:
-        if v is not None and not (math.isfinite(v[0]) and math.isfinite(v[1]) and v[0] < v[1]):
-            raise ValueError(f"range must be [low, high] with low < high, found {list(v)}")
-        return v
-
-    @model_validator(mode="after")
-    def _values_or_range(self) -> Parameter:
-        if (self.values is None) == (self.range is None):
-            raise ValueError("give either `values` (a grid) or `range` (sampled), not both or neither")
-        return self
-
-
-class Design(_Strict):
-    """How parameter points are chosen."""
-
-    method: Literal["grid", "lhs", "sobol", "morris"] = Field(
-        "grid",
-        description="`grid`: every combination of the parameters' `values`; `lhs`: Latin hypercube of `samples` "
-        "points; `sobol`: Saltelli/Sobol design for Sobol indices, `samples` * (D + 2) points (D parameters; "
-        "2D + 2 with `second_order`); `morris`: `samples` trajectories of D + 1 points (elementary effects).",
-    )
-    samples: int | None = Field(
-        None, ge=1, le=1_000_000,
-        description="lhs: number of points; sobol: base sample size N (a power of 2); morris: number of trajectories.",
-    )
-    seed: int | None = Field(None, ge=0, description="Seed of the sampler (default: the experiment's `seed`).")
-    levels: int = Field(4, ge=2, le=100, description="morris: number of grid levels of each parameter.")
-    second_order: bool = Field(False, description="sobol: also allow second-order indices (more points).")
-
-
-class Outputs(_Strict):
-    """What each run keeps of its tidy time series."""
-
-    metrics: list[str] = Field(
-        default_factory=lambda: list(DEFAULT_METRICS), min_length=1,
-        description="Metric names (docs/metrics.md), or `all`.",
-    )
-    hosts: list[str] = Field(
-        default_factory=lambda: ["ALL", "RU"], min_length=1,
-        description="Locations to keep: host codes, `RU`, `ALL`; or `all` for every location.",
-    )
-    categories: list[str] = Field(
-        default_factory=lambda: [*CATEGORIES, "ALL"], min_length=1,
-        description="Categories to keep (the five categories and `ALL`), or `all`.",
-    )
-
-    @field_validator("metrics", "hosts", "categories", mode="before")
-    @classmethod
-    def _all(cls, v: Any) -> Any:
-        return ["all"] if v == "all" else v
-
-
-class Experiment(_Strict):
-    """Scenarios x parameter points x replications, and what to keep of each run."""
-
-    title: str = Field("", description="Short title shown in reports.")
-    description: str = Field("", description="What the experiment asks.")
-    scenarios: list[ScenarioRef] = Field(
-        min_length=1,
-        description="Scenario files (strings) or mappings {file, name, set}. The first is the reference of comparisons.",
-    )
-    parameters: list[Parameter] = Field(default_factory=list, description="Parameters to vary (none: one point).")
-    design: Design = Field(default_factory=Design, description="How parameter points are chosen.")
-    replications: int = Field(10, ge=1, le=100_000, description="Runs of every scenario at every point.")
-    seed: int = Field(0, ge=0, description="Base seed: replicate r runs with seed `seed + r` everywhere.")
-    months: int | None = Field(
-        None, ge=1, le=600,
-        description="Months to simulate (default: each scenario's run.months; fewer stops early, more extends).",
-    )
-    scale: float | None = Field(None, ge=1.0, description="Persons per agent (default: each scenario's run.scale).")
-    outputs: Outputs = Field(default_factory=Outputs, description="What each run keeps of its time series.")
-
-    @field_validator("scenarios", mode="before")
-    @classmethod
-    def _file_strings(cls, v: Any) -> Any:
-        return [{"file": s} if isinstance(s, str) else s for s in v] if isinstance(v, list) else v
-
-
-def design_problems(exp: Experiment) -> list[tuple[list[str], str]]:
-    """Problems of the design that no single field shows: (field path, message) pairs."""
-    problems: list[tuple[list[str], str]] = []
-    names = [p.name for p in exp.parameters]
-    for i, p in enumerate(exp.parameters):
-        if names.index(p.name) != i:
-            problems.append((["parameters", str(i), "name"], f"parameter name {p.name!r} is used twice"))
-    method = exp.design.method
-    for i, p in enumerate(exp.parameters):
-        if method == "grid" and p.values is None:
-            problems.append((["parameters", str(i), "range"], "design `grid` needs `values`; a `range` needs design "
-                             "lhs, sobol or morris"))
-        if method != "grid" and p.range is None:
-            problems.append((["parameters", str(i), "values"], f"design `{method}` samples a `range` [low, high]; "
-                             "explicit `values` need design grid"))
-    if method != "grid":
-        n = exp.design.samples
-        if not exp.parameters:
-            problems.append((["design", "method"], f"design `{method}` needs at least one parameter with a range"))
-        if n is None:
-            problems.append((["design"], f"design `{method}` needs `samples`"))
-        elif method == "sobol" and n & (n - 1):
-            lo = 1 << (n.bit_length() - 1)
-            problems.append((["design", "samples"], f"sobol `samples` must be a power of 2 (its convergence needs it); "
-                             f"found {n}, use {lo} or {lo * 2}"))
-        elif method == "morris" and n < 2:
-            problems.append((["design", "samples"], "morris needs at least 2 trajectories"))
-    return problems
-
-
-# --------------------------------------------------------------------------------------------
-# Reading and reporting errors
-# --------------------------------------------------------------------------------------------
-
-
-def _read_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
-    return read_yaml(path, "experiment", empty_ok=False)
-
-
-# --------------------------------------------------------------------------------------------
-# Parameter paths
-# --------------------------------------------------------------------------------------------
-
-
-def expand_path(data: dict[str, Any], path: str) -> list[str]:
-    """The concrete dotted paths `path` stands for in the scenario data (``hosts.@GROUP`` expanded)."""
-    parts = path.split(".")
-    if len(parts) >= 3 and parts[0] == "hosts" and parts[1].startswith("@"):
-        group = parts[1][1:]
-        hosts = data.get("hosts", {})
-        codes = [code for code, host in hosts.items() if group in host.get("groups", [])]
-        if not codes:
-            groups = sorted({g for h in hosts.values() for g in h.get("groups", [])})
-            raise KeyError(f"no host is in group {group!r}; groups: {', '.join(groups)}")
-        return [".".join(["hosts", code, *parts[2:]]) for code in codes]
-    return [path]
-
-
-def apply_assignment(data: dict[str, Any], path: str, value: Any) -> None:
-    """Set one concrete path (see module docstring) in raw scenario data; KeyError if it cannot be set."""
-    parts = path.split(".")
-    if parts[0] == "hosts" and len(parts) >= 3 and parts[1] not in data.get("hosts", {}):
-        raise KeyError(f"unknown host {parts[1]!r}; known hosts: {', '.join(data.get('hosts', {}))}")
-    if parts[0] == "timeline" and len(parts) >= 4 and parts[2] == "set":
-        events = data.get("timeline", [])
-        if not parts[1].isdigit() or int(parts[1]) >= len(events):
-            raise KeyError(f"timeline.{parts[1]}: no such event (the timeline has events 0 to {len(events) - 1})")
-        index, key = int(parts[1]), ".".join(parts[3:])
-        event = events[index]
-        if key not in event["set"]:
-            others = [f"timeline.{i} ({e['name']!r})" for i, e in enumerate(events) if key in e["set"]]
-            raise KeyError(
-                f"event timeline.{index} ({event['name']!r}) does not set {key!r}; it sets "
-                f"{', '.join(event['set'])}" + (f". Events that set {key!r}: {', '.join(others)}" if others else "")
-            )
-        event["set"][key] = value
-        return
-    set_path(data, path, value)
-
-
-def overriding_events(data: dict[str, Any], path: str) -> list[str]:
-    """Timeline events that later overwrite the value at the concrete `path` (the sweep holds only before them)."""
-    parts = path.split(".")
-    found = []
-    for i, ev in enumerate(data.get("timeline", [])):
-        if ev.get("hosts") is None and ev.get("groups") is None:
-            keys = [k.split(".") for k in ev["set"]]
-            rel = parts
-        elif parts[0] == "hosts" and len(parts) >= 3:
-            host = data["hosts"].get(parts[1], {})
-            if parts[1] not in (ev.get("hosts") or []) and not set(host.get("groups", [])) & set(ev.get("groups") or []):
-                continue
-            keys, rel = [k.split(".") for k in ev["set"]], parts[2:]
-        else:
-            continue
-        if any(k[: len(rel)] == rel or rel[: len(k)] == k for k in keys):
-            found.append(f"timeline.{i} ({ev['name']!r}, {ev['date']})")
-    return found
-
-
-# --------------------------------------------------------------------------------------------
-# The plan
-# --------------------------------------------------------------------------------------------
+Locate = Callable[[list[str], str], Problem]
+"""Makes the Problem of a field path of the experiment file (with its line when the file is known)."""
 
 
 @dataclass(frozen=True)
@@ -370,44 +118,6 @@ class Plan:
         }
 
 
-def design_points(exp: Experiment) -> tuple[list[dict[str, Any]], np.ndarray | None]:
-    """The parameter points of the design, and the sampler's matrix (None for a grid)."""
-    params = exp.parameters
-    if not params:
-        return [{}], None
-    d = exp.design
-    if d.method == "grid":
-        return [dict(zip([p.name for p in params], combo, strict=True))
-                for combo in itertools.product(*[p.values or [] for p in params])], None
-    from SALib.sample import latin, morris, sobol
-
-    problem = {"num_vars": len(params), "names": [p.name for p in params], "bounds": [list(p.range) for p in params]}
-    seed = exp.seed if d.seed is None else d.seed
-    if d.method == "lhs":
-        matrix = latin.sample(problem, d.samples, seed=seed)
-    elif d.method == "sobol":
-        matrix = sobol.sample(problem, d.samples, calc_second_order=d.second_order, seed=seed)
-    else:
-        matrix = morris.sample(problem, d.samples, num_levels=d.levels, seed=seed)
-    points = [
-        {p.name: (int(round(x)) if p.integer else float(x)) for p, x in zip(params, row, strict=True)}
-        for row in matrix
-    ]
-    return points, matrix
-
-
-def _param_types(exp: Experiment, points: list[dict[str, Any]]) -> dict[str, str]:
-    types = {}
-    for i, p in enumerate(exp.parameters):
-        try:
-            arrow = pa.array([pt[p.name] for pt in points]).type
-        except (pa.ArrowInvalid, pa.ArrowTypeError):
-            raise InputError([Problem(f"parameters.{i}.values", "the values of a parameter must share one type "
-                                           "(all numbers, all true/false or all text)")]) from None
-        types[p.name] = str(arrow)
-    return types
-
-
 def _sha(obj: Any) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
@@ -417,49 +127,62 @@ def scenario_sha(data: dict[str, Any]) -> str:
     return _sha({**data, "run": {k: v for k, v in data["run"].items() if k != "seed"}})
 
 
-def _test_values(p: Parameter) -> list[Any]:
-    """Values that validate a parameter: every grid value, or both ends and an interior point of a range."""
-    if p.values is not None:
-        return list(p.values)
-    lo, hi = p.range
-    values = [lo, lo + 0.37 * (hi - lo), hi]
-    return [int(round(v)) for v in values] if p.integer else values
+def point_id(scenario: ScenarioSpec, assignments: tuple[tuple[str, Any], ...]) -> str:
+    """The id of a scenario at a parameter point: its name, resolved data, concrete assignments and months."""
+    return _sha({"name": scenario.name, "scenario": scenario.sha256, "assignments": assignments,
+                 "months": scenario.months})
 
 
-def load_experiment(path: str | Path) -> Experiment:
-    """Read and schema-validate an experiment file (paths are checked by :func:`make_plan`)."""
-    path = Path(path)
-    data, node = _read_yaml(path)
-    try:
-        exp = Experiment.model_validate(data)
-    except ValidationError as exc:
-        raise InputError(pydantic_problems(exc, Experiment, file_locator(path, node)), "experiment") from None
-    problems = [Problem(".".join(parts), msg, str(path), line_of(node, parts) or 1) for parts, msg in design_problems(exp)]
-    if problems:
-        raise InputError(problems, "experiment")
-    return exp
+def run_id(point: str, replicate: int, seed: int) -> str:
+    """The id of a run: its point's id (:func:`point_id`), replicate and seed."""
+    return _sha({"point": point, "replicate": replicate, "seed": seed})[:20]
 
 
-def make_plan(exp: Experiment, source: str | Path | None = None, name: str | None = None) -> Plan:
+def make_plan(exp: Experiment, source: str | Path | None = None, name: str | None = None,
+              points: list[dict[str, Any]] | None = None) -> Plan:
     """Resolve the scenarios, check every parameter path and value against each, and list the runs.
 
     Scenario files are relative to the folder of `source` (the experiment file; the current
     folder when None). Raises InputError (or the scenario's InputError) before
     anything runs.
+
+    `points`: explicit parameter points (dicts name -> value for every parameter; parameters
+    declared with a `range`, values within it) used instead of sampling the experiment's design
+    (calibration plans its particles this way); same run ids and checks as a sampled design.
     """
     src = Path(source) if source is not None else None
+    at = _locator(src)
+    problems = [at(parts, msg) for parts, msg in design_problems(exp, explicit_points=points is not None)]
+    if problems:
+        raise InputError(problems, "experiment")
+    given = explicit_points(exp, points) if points is not None else None
     base_dir = src.parent if src is not None else Path(".")
+    scenarios = _resolve_scenarios(exp, base_dir, at, problems)
+    outputs = _output_selection(exp, scenarios, at, problems)
+    warnings = _check_parameters(exp, scenarios, at, problems)
+    if problems:
+        raise InputError(sorted(problems, key=lambda p: p.line or 0), "experiment")
+    pts, matrix = given if given is not None else design_points(exp)
+    types = param_types(exp, pts)
+    tasks = _tasks(exp, scenarios, pts, outputs, tuple(types.items()))
+    plan_name = name or (src.stem if src else "experiment")
+    return Plan(exp, plan_name, str(src or ""), scenarios, pts, matrix, types, tasks, sorted(set(warnings)))
+
+
+def _locator(src: Path | None) -> Locate:
+    """Problems located in the experiment file `src` (by line, when it exists)."""
     file, node = str(src) if src else "", None
     if src is not None and src.exists():
-        node = _read_yaml(src)[1]
+        node = read_yaml(src, "experiment", empty_ok=False)[1]
 
     def at(parts: list[str], message: str) -> Problem:
         return Problem(".".join(parts), message, file, line_of(node, parts) if node is not None else None)
 
-    problems = [at(parts, msg) for parts, msg in design_problems(exp)]
-    if problems:
-        raise InputError(problems, "experiment")
+    return at
 
+
+def _resolve_scenarios(exp: Experiment, base_dir: Path, at: Locate, problems: list[Problem]) -> dict[str, ScenarioSpec]:
+    """Load every scenario (with its overrides and the experiment's scale); problems appended."""
     scenarios: dict[str, ScenarioSpec] = {}
     for i, ref in enumerate(exp.scenarios):
         scen_path = base_dir / ref.file
@@ -477,90 +200,68 @@ def make_plan(exp: Experiment, source: str | Path | None = None, name: str | Non
         months = exp.months or sc.run.months
         spec = ScenarioSpec(sname, os.path.normpath(scen_path), list(ref.set), data, scenario_sha(data), months, to_yaml(sc))
         scenarios[sname] = spec
+    return scenarios
 
-    outputs = _check_outputs(exp, scenarios, at, problems)
+
+def _check_parameters(exp: Experiment, scenarios: dict[str, ScenarioSpec], at: Locate,
+                      problems: list[Problem]) -> list[str]:
+    """Check every path of every parameter in every scenario (problems appended); the warnings."""
     warnings: list[str] = []
     for i, p in enumerate(exp.parameters):
         for j, pth in enumerate(p.paths):
-            where = ["parameters", str(i), "paths", str(j)]
             seen: dict[str, list[str]] = {}
             for sname, spec in scenarios.items():
-                for msg in _check_path(spec.data, pth, _test_values(p)):
+                for msg in path_problems(spec.data, pth, trial_values(p)):
                     seen.setdefault(msg, []).append(sname)
-                try:
-                    overridden: dict[str, list[str]] = {}
-                    for concrete in expand_path(spec.data, pth):
-                        for ev in overriding_events(spec.data, concrete):
-                            overridden.setdefault(ev, []).append(concrete)
-                except KeyError:
-                    continue
-                for ev, paths in overridden.items():
-                    which = paths[0] if len(paths) == 1 else f"{pth} ({len(paths)} hosts)"
-                    warnings.append(f"parameter {p.name!r}: in scenario {sname}, {ev} overwrites {which}; "
-                                    "the swept value holds only before that event")
+                warnings += _overridden(p, pth, sname, spec)
             for msg, names in seen.items():
                 where_s = "scenario " + names[0] if len(names) == 1 else "scenarios " + ", ".join(names)
-                problems.append(at(where, f"{pth!r} in {where_s}: {msg}"))
-    if problems:
-        raise InputError(sorted(problems, key=lambda p: p.line or 0), "experiment")
+                problems.append(at(["parameters", str(i), "paths", str(j)], f"{pth!r} in {where_s}: {msg}"))
+    return warnings
 
-    points, matrix = design_points(exp)
-    types = _param_types(exp, points)
-    type_items = tuple(types.items())
-    tasks = []
+
+def _overridden(p: Parameter, pth: str, sname: str, spec: ScenarioSpec) -> list[str]:
+    """Warnings for the timeline events of the scenario that overwrite the parameter's path later."""
+    overridden: dict[str, list[str]] = {}
+    try:
+        for concrete in expand_path(spec.data, pth):
+            for ev in overriding_events(spec.data, concrete):
+                overridden.setdefault(ev, []).append(concrete)
+    except KeyError:
+        return []
+    warnings = []
+    for ev, paths in overridden.items():
+        which = paths[0] if len(paths) == 1 else f"{pth} ({len(paths)} hosts)"
+        warnings.append(f"parameter {p.name!r}: in scenario {sname}, {ev} overwrites {which}; "
+                        "the swept value holds only before that event")
+    return warnings
+
+
+def _tasks(exp: Experiment, scenarios: dict[str, ScenarioSpec], points: list[dict[str, Any]],
+           outputs: OutputSelection, type_items: tuple[tuple[str, str], ...]) -> list[RunTask]:
+    """The runs, replicate by replicate, then scenario, then point."""
     point_ids: dict[tuple[str, int], tuple[str, tuple[tuple[str, Any], ...]]] = {}
     for sname, spec in scenarios.items():
         for k, pt in enumerate(points):
             assignments = tuple((c, pt[p.name]) for p in exp.parameters for pth in p.paths
                                 for c in expand_path(spec.data, pth))
-            point_ids[sname, k] = (_sha({"name": sname, "scenario": spec.sha256, "assignments": assignments,
-                                         "months": spec.months}),
-                                   assignments)
+            point_ids[sname, k] = (point_id(spec, assignments), assignments)
+    tasks = []
     for r in range(exp.replications):
         seed = exp.seed + r
         for sname, spec in scenarios.items():
             for k, pt in enumerate(points):
                 pid, assignments = point_ids[sname, k]
-                run_id = _sha({"point": pid, "replicate": r, "seed": seed})[:20]
-                tasks.append(RunTask(run_id, sname, spec.sha256, k, pt, assignments, r, seed, spec.months, outputs, type_items))
+                tasks.append(RunTask(run_id(pid, r, seed), sname, spec.sha256, k, pt, assignments, r, seed,
+                                     spec.months, outputs, type_items))
     if len({t.run_id for t in tasks}) != len(tasks):  # cannot happen unless the hash collides
         raise RuntimeError("two runs of the plan have the same id")
-    plan_name = name or (src.stem if src else "experiment")
-    return Plan(exp, plan_name, str(src or ""), scenarios, points, matrix, types, tasks, sorted(set(warnings)))
+    return tasks
 
 
-def _check_path(data: dict[str, Any], path: str, values: list[Any]) -> list[str]:
-    """Problems (messages) of setting `path` to each of `values` in the scenario data; empty when fine."""
-    messages: list[str] = []
-    try:
-        concrete = expand_path(data, path)
-    except KeyError as exc:
-        return [str(exc.args[0])]
-    group = path.split(".")[1] if len(concrete) > 1 or concrete[0] != path else None
-    for value in values:
-        trial = copy.deepcopy(data)
-        text = {c: f"{c}={json.dumps(value)}" for c in concrete}
-        try:
-            for c in concrete:
-                apply_assignment(trial, c, value)
-            validate(trial, overrides=text)
-        except KeyError as exc:
-            return [str(exc.args[0])]
-        except InputError as exc:
-            for p in exc.problems:
-                msg = f"{p.path}: {p.message}" if p.path else p.message
-                if group is not None:  # one message for the group, not one per host
-                    for c in concrete:
-                        msg = msg.replace(f"hosts.{c.split('.')[1]}.", f"hosts.{group}.")
-                if isinstance(value, float) and not value.is_integer() and "integer" in p.message:
-                    msg += "; set `integer: true` on the parameter"
-                if msg not in messages:
-                    messages.append(msg)
-            break
-    return messages
-
-
-def _check_outputs(exp: Experiment, scenarios: dict[str, ScenarioSpec], at: Any, problems: list[Problem]) -> OutputSelection:
+def _output_selection(exp: Experiment, scenarios: dict[str, ScenarioSpec], at: Locate,
+                      problems: list[Problem]) -> OutputSelection:
+    """The rows each run keeps; unknown metrics, hosts or categories appended to `problems`."""
     out = exp.outputs
     hosts_ok = {"ALL", "RU"}.union(*[set(s.data["hosts"]) for s in scenarios.values()]) if scenarios else {"ALL", "RU"}
 
@@ -599,20 +300,22 @@ def scenario_data_for(task: RunTask, data: dict[str, Any]) -> Scenario:
 
 
 __all__ = [
+    "RUN_COLUMNS",
+    # re-exported from .spec, .designs and .paths for the callers of the former single module
     "Design",
     "Experiment",
     "OutputSelection",
     "Parameter",
     "Plan",
     "RunTask",
-    "ScenarioRef",
+    "ScenarioSpec",
     "apply_assignment",
     "design_points",
-    "design_problems",
     "expand_path",
     "load_experiment",
     "make_plan",
-    "overriding_events",
+    "point_id",
+    "run_id",
     "scenario_data_for",
     "scenario_sha",
 ]

@@ -1,4 +1,4 @@
-"""Reading a results folder written by a sweep (layout in :mod:`diaspora_sim.sweep`).
+"""Reading a results folder written by a sweep (layout in :mod:`.folder`).
 
 Only completed runs (those with a summary file) are read. Tables are read with pyarrow
 datasets, with the columns and rows asked for only, so memory grows with what is asked,
@@ -64,13 +64,14 @@ class Results:
         """Failure records of runs that have not completed since."""
         return list(failed_runs(self.path))
 
-    def _files(self, sub: str, run_ids: set[str] | None = None) -> list[str]:
+    def files(self, sub: str, run_ids: set[str] | None = None) -> list[str]:
+        """Paths of the `sub` files (runs or summary) of the completed runs (of `run_ids` only, if given)."""
         ids = self.completed if run_ids is None else self.completed & run_ids
         return sorted(str(self.path / sub / f"{i}.parquet") for i in ids)
 
     def summary(self, columns: list[str] | None = None, scenarios: list[str] | None = None) -> pd.DataFrame:
         """One row per completed run: identifying columns and end-of-run figures."""
-        files = self._files("summary", self._ids_of(scenarios))
+        files = self.files("summary", self._ids_of(scenarios))
         if not files:
             return pd.DataFrame(columns=columns or [])
         return ds.dataset(files, format="parquet").to_table(columns=columns).to_pandas()
@@ -85,7 +86,7 @@ class Results:
         columns: list[str] | None = None,
     ) -> pa.Table:
         """Rows of the tidy time series of the completed runs, filtered while reading."""
-        files = self._files("runs", self._ids_of(scenarios))
+        files = self.files("runs", self._ids_of(scenarios))
         if not files:
             raise results_error(f"{self.path} has no completed runs" + (f" of {', '.join(scenarios)}" if scenarios else ""))
         dataset = ds.dataset(files, format="parquet")

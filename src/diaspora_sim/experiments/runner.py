@@ -22,10 +22,11 @@ import pyarrow.parquet as pq
 
 from ..core.hashing import code_fingerprint
 from ..model.model import DiasporaModel
-from ..outputs.run_folder import summary, timeseries_table
+from ..outputs.summary import SUMMARY_BY_CATEGORY, SUMMARY_FIELDS, summary
+from ..outputs.timeseries import timeseries_table
 from ..scenario.loading import with_run
 from ..scenario.schema import CATEGORIES
-from .plan import SUMMARY_BY_CATEGORY, SUMMARY_FIELDS, RunTask, scenario_data_for
+from .plan import RunTask, scenario_data_for
 
 
 @dataclass

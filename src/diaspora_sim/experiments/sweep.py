@@ -19,8 +19,9 @@ from tqdm import tqdm
 
 from ..core.files import write_atomic
 from ..core.hashing import code_fingerprint
-from .executors import EXECUTORS, default_workers, run_dask, run_local, run_serial
+from .executors import default_workers, run_dask, run_local, run_serial
 from .folder import prepare_folder
+from .options import EXECUTORS
 from .plan import Plan, RunTask
 from .runner import Runner, RunResult, execute_run
 

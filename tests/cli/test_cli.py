@@ -19,7 +19,7 @@ from diaspora_sim.scenario.loading import load_scenario
 from diaspora_sim.scenario.reference import undocumented_fields
 from diaspora_sim.scenario.schema import CATEGORIES
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 BASELINE = ROOT / "scenarios" / "baseline_2022.yaml"
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
 RUN_ARGS = ("run", str(BASELINE), "--months", "14", "--scale", "400")

@@ -5,7 +5,6 @@ needed, common random numbers, the compare command and its report.
 from __future__ import annotations
 
 import math
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -13,31 +12,23 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from diaspora_sim.analysis.comparison import (
-    compare,
+from diaspora_sim.analysis.comparison import compare
+from diaspora_sim.analysis.report import results_text
+from diaspora_sim.analysis.statistics import (
     mean_ci,
     paired_difference,
     replications_needed,
-    results_text,
     t_quantile,
     vargha_delaney_a12,
 )
 from diaspora_sim.cli import main
-from diaspora_sim.experiments.plan import Experiment, make_plan
+from diaspora_sim.experiments.plan import make_plan
 from diaspora_sim.experiments.results import Results
+from diaspora_sim.experiments.spec import Experiment
 from diaspora_sim.experiments.sweep import run_sweep
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-
-
-@pytest.fixture(scope="module")
-def scenarios(tmp_path_factory) -> Path:
-    """A snapshot of the shipped scenarios (the tests' plans do not change if the files do meanwhile)."""
-    folder = tmp_path_factory.mktemp("scenarios")
-    for path in (ROOT / "scenarios").glob("*.yaml"):
-        shutil.copy(path, folder / path.name)
-    return folder
 
 
 # --------------------------------------------------------------------------------------------

@@ -9,15 +9,12 @@ import pytest
 
 from diaspora_sim.cli import main
 from diaspora_sim.core.errors import InputError
-from diaspora_sim.experiments.plan import (
-    Experiment,
-    design_points,
-    load_experiment,
-    make_plan,
-)
+from diaspora_sim.experiments.designs import design_points
+from diaspora_sim.experiments.plan import make_plan
+from diaspora_sim.experiments.spec import Experiment, load_experiment
 from diaspora_sim.scenario.loading import load_scenario
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = ROOT / "scenarios"
 BASELINE = SCENARIOS / "baseline_2022.yaml"
 # The policy scenarios; a calibrated baseline (`*_calibrated.yaml`, docs/validation.md) is another
@@ -158,6 +155,20 @@ def test_sampled_designs(method: str, samples: int, points: int) -> None:
     assert design_points(ranged(method, samples, seed=99))[0] != pts
 
 
+def test_explicit_points_replace_the_design_with_the_same_run_ids() -> None:
+    sampled = make_plan(ranged("lhs", 3))
+    given = make_plan(ranged("lhs", 3), points=[dict(p) for p in reversed(sampled.points)])
+    assert given.points == sampled.points[::-1]
+    assert {t.run_id for t in given.tasks} == {t.run_id for t in sampled.tasks}  # one run-id scheme
+    # no design needed (no samples), integers rounded, values checked against the range
+    exp = ranged("lhs", 1).model_copy(update={"design": ranged("lhs", 1).design.model_copy(update={"samples": None})})
+    assert make_plan(exp, points=[{"a": 0.5, "m": 3.4}]).points == [{"a": 0.5, "m": 3}]
+    with pytest.raises(InputError) as info:
+        make_plan(exp, points=[{"a": 1.5, "m": 3}, {"a": 0.5}, {"a": 0.5, "m": 3}, {"a": 0.5, "m": 3}])
+    text = "\n".join(map(str, info.value.problems))
+    assert "points.0.a" in text and "missing: m" in text
+
+
 def test_sobol_second_order_points() -> None:
     assert len(design_points(ranged("sobol", 4, second_order=True))[0]) == 4 * (2 * 2 + 2)
 
@@ -233,8 +244,11 @@ def test_path_and_value_errors(tmp_path: Path, body: str, where: str, needle: st
     ("parameters: [{name: x, path: a.b, values: [1]}, {name: x, path: c.d, values: [2]}]", "parameters.1.name",
      "used twice"),
     ("parameters: [{name: Bad-Name, path: a.b, values: [1]}]", "parameters.0.name", "should match pattern"),
+    ("scale: .inf", "scale", "finite number"),
+    ("seed: 9223372036854775808", "seed", "less than or equal to 9223372036854775807"),
+    ("seed: 9223372036854775800\nreplications: 10", "", "must fit a 64-bit integer"),
 ], ids=["range_order", "unknown_key", "replications", "values_for_sampler", "range_for_grid", "sobol_power_of_2",
-        "samples_missing", "duplicate_name", "name_pattern"])
+        "samples_missing", "duplicate_name", "name_pattern", "scale_inf", "seed_int64", "seeds_int64"])
 def test_schema_errors_name_file_line_and_field(tmp_path: Path, body: str, where: str, needle: str) -> None:
     path = write(tmp_path, f"scenarios:\n  - BASE\n\n{body}\n")
     with pytest.raises(InputError) as info:
@@ -273,7 +287,7 @@ def test_cli_sweep_dry_run(capsys) -> None:
 
 
 def test_every_experiment_key_is_documented_and_described() -> None:
-    from diaspora_sim.experiments.plan import Design, Outputs, Parameter, ScenarioRef
+    from diaspora_sim.experiments.spec import Design, Outputs, Parameter, ScenarioRef
 
     docs = (ROOT / "docs" / "experiments.md").read_text()
     for model in (Experiment, ScenarioRef, Parameter, Design, Outputs):

@@ -21,12 +21,13 @@ import pytest
 from diaspora_sim.cli import main
 from diaspora_sim.core.errors import InputError
 from diaspora_sim.experiments.folder import prepare_folder
-from diaspora_sim.experiments.plan import load_experiment, make_plan
+from diaspora_sim.experiments.plan import make_plan
 from diaspora_sim.experiments.results import Results
 from diaspora_sim.experiments.runner import RunResult, execute_run
+from diaspora_sim.experiments.spec import load_experiment
 from diaspora_sim.experiments.sweep import run_sweep
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 # Two scenarios (a mix-up of their data between workers would show), a grid of two points, small runs.
 EXPERIMENT = """
@@ -67,15 +68,6 @@ def cli(*args: str, cwd: Path, **kw) -> subprocess.Popen:
     env = {**os.environ, "PYTHONHASHSEED": "0", "MPLBACKEND": "Agg"}
     return subprocess.Popen([sys.executable, "-m", "diaspora_sim", *args], cwd=cwd, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
-
-
-@pytest.fixture(scope="module")
-def scenarios(tmp_path_factory) -> Path:
-    """A snapshot of the shipped scenarios (the tests' plans do not change if the files do meanwhile)."""
-    folder = tmp_path_factory.mktemp("scenarios")
-    for path in (ROOT / "scenarios").glob("*.yaml"):
-        shutil.copy(path, folder / path.name)
-    return folder
 
 
 @pytest.fixture(scope="module")
@@ -346,7 +338,7 @@ def test_restricted_timeseries_table_is_the_filtered_full_table(scenarios: Path)
     import pyarrow.compute as pc
 
     from diaspora_sim.model.model import DiasporaModel
-    from diaspora_sim.outputs.run_folder import timeseries_table
+    from diaspora_sim.outputs.timeseries import timeseries_table
     from diaspora_sim.scenario.loading import load_scenario, with_run
 
     model = DiasporaModel(with_run(load_scenario(scenarios / "open_eu.yaml"), scale=4000, months=10)).run()
