@@ -139,6 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     from .validation_cli import add_commands as add_validation_commands  # validate, calibrate
 
     add_validation_commands(sub)
+    __import__("diaspora_sim.dashboard.cli", fromlist=["add_commands"]).add_commands(sub)  # dashboard
     return parser
 
 
