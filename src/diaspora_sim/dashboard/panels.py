@@ -29,13 +29,15 @@ def _table(c: Comparison) -> pd.DataFrame:
 def FigurePanel(title: str, make: Callable[[pd.DataFrame], Figure], name: str) -> None:
     """A figure of the current comparison with its PNG download."""
     c = comparison.value
+    ready = c is not None and bool(c.runs["changed"])
+    key = [id(c), c.done if c is not None else 0]
+    fig = solara.use_memo(lambda: make(_table(c)) if ready else None, dependencies=key)
     with solara.Card(title, classes=[f"panel-{name}"]):
-        if c is None or not c.runs["changed"]:
+        if fig is None:
             solara.Info("Press Run to compare the scenario with and without the levers.")
-            return
-        fig = solara.use_memo(lambda: make(_table(c)), dependencies=[id(c), c.done])
-        solara.FigureMatplotlib(fig, format="png", dependencies=[id(c), c.done])
-        solara.FileDownload(lambda: figures.png(fig), filename=f"{name}.png", label=f"{name}.png")
+        else:
+            solara.FigureMatplotlib(fig, format="png", dependencies=key)
+            solara.FileDownload(lambda: figures.png(fig), filename=f"{name}.png", label=f"{name}.png")
 
 
 @solara.component
