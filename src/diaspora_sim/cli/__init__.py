@@ -1,7 +1,7 @@
 """The command line, `python -m diaspora_sim COMMAND`: argument parsing and messages only.
 
 One module per command group registers its commands (`run`: run, check, schema, plot;
-`experiments`: sweep, results, compare; `validation`: validate, calibrate). A handler imports
+`experiments`: sweep, results, compare; `validation`: validate, calibrate; the dashboard's `dashboard`). A handler imports
 the layers it uses when it runs, so `--help` loads none of them. Bad input of any kind raises
 `core.errors.InputError`, printed here with exit status 2.
 """
@@ -13,6 +13,7 @@ import sys
 import warnings
 
 from ..core.errors import InputError, InputWarning
+from ..dashboard import cli as dashboard
 from . import experiments, run, validation
 from .common import EXIT_BAD_INPUT
 
@@ -27,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_commands(sub)
     experiments.add_commands(sub)
     validation.add_commands(sub)
+    dashboard.add_commands(sub)
     return parser
 
 
