@@ -248,8 +248,8 @@ def prepare(params_file: str | Path, scenario_file: str | Path, *, overrides: di
     (--include-target).
     """
     from ..experiments.plan import Experiment, Parameter, expand_path, make_plan
-    from ..validation.evaluate import last_month, output_selection, usable_targets
-    from ..validation.targets import DEFAULT_PATH, load_targets
+    from ..validation.plan import output_selection, usable_targets
+    from ..validation.targets import DEFAULT_PATH, last_month, load_targets
 
     params_file, scenario_file = Path(params_file), Path(scenario_file)
     cfg, node = load_params(params_file)
@@ -462,7 +462,8 @@ def simulate_points(setup: Setup, points: np.ndarray, tag: str, folder: Path, op
     """
     from ..experiments.results import Results
     from ..experiments.sweep import run_sweep
-    from ..validation.evaluate import output_selection, target_values
+    from ..validation.plan import output_selection
+    from ..validation.values import target_values
 
     plan = plan_for_points(setup, points, tag)
     report = run_sweep(plan, folder, executor=opts.executor, workers=opts.workers, scheduler=opts.scheduler,
@@ -489,7 +490,7 @@ def simulate_points(setup: Setup, points: np.ndarray, tag: str, folder: Path, op
 
 def distances(setup: Setup, values: pd.DataFrame) -> np.ndarray:
     """The distance of each row of target values: mean discrepancy over the in-sample targets (inf if undefined)."""
-    from ..validation.evaluate import discrepancy
+    from ..validation.scores import discrepancy
 
     kind = setup.config.abc.distance
     x = values[[t.id for t in setup.in_sample]].to_numpy(dtype=float)

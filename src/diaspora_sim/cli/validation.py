@@ -6,8 +6,10 @@ import argparse
 import shlex
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
+from ..core.errors import InputError
 from .common import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_RUNS_FAILED, execute, executor_options, executor_problem
 
 
@@ -21,66 +23,43 @@ def _command(name: str, args: argparse.Namespace, positional: list[str], options
     return shlex.join(parts)
 
 
+OPTIONS = {"reps": "--reps", "tolerance": "--tolerance", "replications": "--reps", "seed": "--seed",
+           "months": "--months", "scale": "--scale"}
+"""Command-line options of the fields of validation settings, for messages."""
+
+
+def _as_options(exc: InputError) -> InputError:
+    """The error with its field paths shown as the options that set them."""
+    return InputError([replace(p, path=OPTIONS.get(p.path, p.path)) for p in exc.problems], exc.what)
+
+
 def _validate(args: argparse.Namespace) -> int:
-    from pydantic import ValidationError as PydanticError
+    from ..validation.fit import fit_results
+    from ..validation.plan import plan_validation
+    from ..validation.report import headline, run_meta, write_report
+    from ..validation.targets import DEFAULT_PATH, default_scenario
 
-    from ..core.hashing import code_fingerprint
-    from ..scenario.loading import load_scenario
-    from ..scenario.schema import month_number
-    from ..validation import evaluate as val
-    from ..validation.targets import check_targets, load_targets
-
-    tf = load_targets(args.targets)
-    if args.reps < 2:
-        print(f"validate: --reps must be at least 2 (a confidence interval needs two replications), found {args.reps}",
-              file=sys.stderr)
-        return EXIT_BAD_INPUT
-    if not 0 < args.tolerance < 10:
-        print(f"validate: --tolerance is a relative difference such as 0.25, found {args.tolerance}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    scenario_file = Path(args.scenario) if args.scenario else Path(_shown(val.default_scenario(args.targets)))
-    sc = load_scenario(scenario_file)  # ScenarioError: exit 2 in cli.main
-    months = args.months
-    if months is None:
-        bad = {p.split(":")[0] for p in check_targets(tf, sc)}
-        fitting = [t for t in tf.mapped() if t.id not in bad]
-        months = month_number(val.last_month(fitting)) - month_number(sc.run.start) + 1 if fitting else sc.run.months
-    targets, notes = val.usable_targets(tf, sc, months)
-    if not targets:
-        print(f"validate: no mapped target of {args.targets} fits {scenario_file}:", file=sys.stderr)
-        for n in notes:
-            print(f"  {n}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    out = Path(args.out) if args.out else Path("results") / f"validate-{scenario_file.stem}"
     try:
-        plan = val.make_validation_plan(scenario_file, targets, reps=args.reps, seed=args.seed, scale=args.scale,
-                                        months=months, name=f"validate-{scenario_file.stem}")
-    except PydanticError as exc:
-        option = {"replications": "--reps", "seed": "--seed", "months": "--months", "scale": "--scale"}
-        for err in exc.errors(include_url=False):
-            name = option.get(str(err["loc"][0]), str(err["loc"][0]))
-            print(f"validate: {name}: {err['msg']} (found {err.get('input')!r})", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        vp = plan_validation(args.targets, Path(args.scenario) if args.scenario else Path(_shown(default_scenario(args.targets))),
+                             reps=args.reps, seed=args.seed, scale=args.scale, months=args.months, tolerance=args.tolerance)
+    except InputError as exc:
+        raise _as_options(exc) from None
+    out = Path(args.out) if args.out else Path("results") / f"validate-{vp.scenario_file.stem}"
     started = time.perf_counter()
-    status = execute(plan, out, args)
+    status = execute(vp.plan, out, args)
     seconds = time.perf_counter() - started
     if status != 0:
         if status == EXIT_RUNS_FAILED:
             print("validate: no report (some runs failed)", file=sys.stderr)
         return status
-    spec = next(iter(plan.scenarios.values()))
-    v = val.validate_results(out, targets, tolerance=args.tolerance, confidence=args.confidence,
-                             scenario=str(scenario_file), notes=notes)
-    v.meta.update({
-        "command": _command("validate", args, [str(scenario_file)], {
-            "--reps": args.reps, "--seed": args.seed, "--scale": args.scale, "--months": args.months,
-            "--targets": args.targets if args.targets != str(_default_targets()) else None, "--out": str(out)}),
-        "seeds": f"{args.seed}-{args.seed + args.reps - 1}", "scale": f"{spec.data['run']['scale']:g}",
-        "months": spec.months, "start": spec.data["run"]["start"], "results": str(out), "seconds": seconds,
-        "targets_file": _shown(args.targets), "code_fingerprint": code_fingerprint(),
-    })
-    report = val.write_report(v, Path(args.report) if args.report else out / "report")
-    print(val.headline(v))
+    v = fit_results(out, vp.targets, tolerance=args.tolerance, confidence=args.confidence,
+                    scenario=str(vp.scenario_file), notes=vp.notes)
+    v.meta.update(run_meta(vp.plan, out, seconds, _shown(args.targets)))
+    v.meta["command"] = _command("validate", args, [str(vp.scenario_file)], {
+        "--reps": args.reps, "--seed": args.seed, "--scale": args.scale, "--months": args.months,
+        "--targets": args.targets if args.targets != str(DEFAULT_PATH) else None, "--out": str(out)})
+    report = write_report(v, Path(args.report) if args.report else out / "report")
+    print(headline(v))
     print(f"report: {report / 'report.md'} ({seconds:.1f} s for the runs)")
     return 0
 
@@ -94,15 +73,9 @@ def _shown(path: str | Path) -> str:
         return str(path)
 
 
-def _default_targets() -> Path:
-    from ..validation.targets import DEFAULT_PATH
-
-    return DEFAULT_PATH
-
-
 def _calibrate(args: argparse.Namespace) -> int:
     from ..calibration import abc as cal
-    from ..validation.evaluate import default_scenario
+    from ..validation.targets import default_scenario
 
     scenario_file = Path(args.scenario) if args.scenario else Path(_shown(default_scenario()))
     overrides = {k: v for k, v in {"particles": args.particles, "generations": args.generations, "scale": args.scale,

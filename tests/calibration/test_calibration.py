@@ -18,7 +18,7 @@ from diaspora_sim.core.errors import InputError
 from diaspora_sim.scenario.loading import load_scenario
 from diaspora_sim.scenario.reference import undocumented_fields
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 BASELINE = ROOT / "scenarios" / "baseline_2022.yaml"
 SHIPPED = ROOT / "calibration" / "baseline_params.yaml"
 
