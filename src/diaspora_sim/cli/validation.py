@@ -73,62 +73,71 @@ def _shown(path: str | Path) -> str:
         return str(path)
 
 
+def _calibrate_command(args: argparse.Namespace, scenario_file: Path, out: Path) -> str:
+    """The command line that reproduces a calibration."""
+    command = _command("calibrate", args, [str(scenario_file)], {
+        "--params": args.params, "--particles": args.particles, "--generations": args.generations,
+        "--scale": args.scale, "--seed": args.seed, "--months": args.months,
+        "--max-simulations": args.max_simulations, "--out": str(out), "--scenario-out": args.scenario_out})
+    command += "".join(f" --exclude-target {t}" for t in args.exclude_target)
+    return command + "".join(f" --include-target {t}" for t in args.include_target)
+
+
+def _print_calibration(result) -> None:  # noqa: ANN001 - a calibration.calibrate.Calibration
+    """The result of a calibration, for the terminal."""
+    from ..calibration.report import made_text, round_sig
+
+    m, a = result.meta, result.setup.config.abc
+    print(f"calibrated {len(result.setup.names)} parameters in {m['seconds'] / 60:.1f} min ({m['simulations']} vectors "
+          f"x {a.replicates} runs; {made_text(m)}); {m['stop_reason']}")
+    for r in result.summary.itertuples():
+        print(f"  {r.parameter:<28} median {round_sig(r.median):<10g} 90% CI [{round_sig(r.q05, 3):g}, "
+              f"{round_sig(r.q95, 3):g}]  prior [{r.prior_low:g}, {r.prior_high:g}]")
+    print(f"distance ({a.distance}): {m['distance_base']:.3f} with the scenario's values, {m['distance_median']:.3f} "
+          "with the posterior medians")
+    print(f"posterior: {result.folder}; calibrated scenario: {result.scenario}")
+
+
 def _calibrate(args: argparse.Namespace) -> int:
-    from ..calibration import abc as cal
+    from ..calibration.calibrate import calibrate
+    from ..calibration.screening import screen, write_screen
+    from ..calibration.setup import prepare
+    from ..calibration.simulate import RunOptions, RunsFailedError
     from ..validation.targets import default_scenario
 
     scenario_file = Path(args.scenario) if args.scenario else Path(_shown(default_scenario()))
     overrides = {k: v for k, v in {"particles": args.particles, "generations": args.generations, "scale": args.scale,
                                    "seed": args.seed, "months": args.months,
                                    "max_simulations": args.max_simulations}.items() if v is not None}
-    setup = cal.prepare(args.params, scenario_file, overrides=overrides, exclude=args.exclude_target,
-                        include=args.include_target)  # CalibrationError: exit 2 in cli.main
+    setup = prepare(args.params, scenario_file, overrides=overrides, exclude=args.exclude_target,
+                    include=args.include_target)  # InputError: exit 2 in cli.main
     if (problem := executor_problem(args)) is not None:
         print(problem, file=sys.stderr)
         return EXIT_BAD_INPUT
     out = Path(args.out) if args.out else Path("results") / f"calibrate-{Path(args.params).stem}"
-    opts = cal.RunOptions(args.executor, args.workers, args.scheduler, args.retries, progress=not args.quiet)
+    opts = RunOptions(args.executor, args.workers, args.scheduler, args.retries, progress=not args.quiet)
     log = (lambda s: None) if args.quiet else (lambda s: print(s, file=sys.stderr))
     for note in setup.notes:
         log(f"note: {note}")
     a = setup.config.abc
     log(f"{len(setup.names)} parameters, {len(setup.in_sample)} in-sample targets, {len(setup.holdout)} holdouts; "
         f"seeds {setup.seeds}, scale {a.scale if a.scale is None else f'{a.scale:g}'}, "
-        f"{setup.plan.tasks[0].months} months; results in {out}")
+        f"{setup.months} months; results in {out}")
     try:
         if args.screen:
-            from ..core.files import write_atomic
-
             started = time.perf_counter()
-            table = cal.screen(setup, out, opts)
-            text = cal.screen_markdown(setup, table)
-            write_atomic(out / "screen.csv", table.to_csv(index=False).encode())
-            write_atomic(out / "screen.md", text.encode())
-            print(text)
+            print(write_screen(setup, screen(setup, out, opts), out))
             print(f"screen: {out / 'screen.md'} ({time.perf_counter() - started:.1f} s)")
             return 0
-        command = _command("calibrate", args, [str(scenario_file)], {
-            "--params": args.params, "--particles": args.particles, "--generations": args.generations,
-            "--scale": args.scale, "--seed": args.seed, "--months": args.months,
-            "--max-simulations": args.max_simulations, "--out": str(out), "--scenario-out": args.scenario_out})
-        command += "".join(f" --exclude-target {t}" for t in args.exclude_target)
-        command += "".join(f" --include-target {t}" for t in args.include_target)
-        result = cal.calibrate(setup, out, opts=opts, scenario_out=args.scenario_out, command=command, log=log)
-    except cal.RunsFailedError as exc:
+        result = calibrate(setup, out, opts=opts, scenario_out=args.scenario_out,
+                           command=_calibrate_command(args, scenario_file, out), log=log)
+    except RunsFailedError as exc:
         print(exc, file=sys.stderr)
         return EXIT_INTERRUPTED if "interrupted" in str(exc) else EXIT_RUNS_FAILED
     except KeyboardInterrupt:
         print("interrupted: re-run the same command to resume", file=sys.stderr)
         return EXIT_INTERRUPTED
-    m = result.meta
-    print(f"calibrated {len(setup.names)} parameters in {m['seconds'] / 60:.1f} min ({m['simulations']} vectors x "
-          f"{a.replicates} runs; {cal._made(m)}); {m['stop_reason']}")
-    for r in result.summary.itertuples():
-        print(f"  {r.parameter:<28} median {cal.round_sig(r.median):<10g} 90% CI [{cal.round_sig(r.q05, 3):g}, "
-              f"{cal.round_sig(r.q95, 3):g}]  prior [{r.prior_low:g}, {r.prior_high:g}]")
-    print(f"distance ({a.distance}): {m['distance_base']:.3f} with the scenario's values, {m['distance_median']:.3f} "
-          "with the posterior medians")
-    print(f"posterior: {result.folder}; calibrated scenario: {result.scenario}")
+    _print_calibration(result)
     return 0
 
 
