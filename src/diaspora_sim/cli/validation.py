@@ -6,8 +6,10 @@ import argparse
 import shlex
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
+from ..core.errors import InputError
 from .common import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_RUNS_FAILED, execute, executor_options, executor_problem
 
 
@@ -21,66 +23,43 @@ def _command(name: str, args: argparse.Namespace, positional: list[str], options
     return shlex.join(parts)
 
 
+OPTIONS = {"reps": "--reps", "tolerance": "--tolerance", "replications": "--reps", "seed": "--seed",
+           "months": "--months", "scale": "--scale"}
+"""Command-line options of the fields of validation settings, for messages."""
+
+
+def _as_options(exc: InputError) -> InputError:
+    """The error with its field paths shown as the options that set them."""
+    return InputError([replace(p, path=OPTIONS.get(p.path, p.path)) for p in exc.problems], exc.what)
+
+
 def _validate(args: argparse.Namespace) -> int:
-    from pydantic import ValidationError as PydanticError
+    from ..validation.fit import fit_results
+    from ..validation.plan import plan_validation
+    from ..validation.report import headline, run_meta, write_report
+    from ..validation.targets import DEFAULT_PATH, default_scenario
 
-    from ..core.hashing import code_fingerprint
-    from ..scenario.loading import load_scenario
-    from ..scenario.schema import month_number
-    from ..validation import evaluate as val
-    from ..validation.targets import check_targets, load_targets
-
-    tf = load_targets(args.targets)
-    if args.reps < 2:
-        print(f"validate: --reps must be at least 2 (a confidence interval needs two replications), found {args.reps}",
-              file=sys.stderr)
-        return EXIT_BAD_INPUT
-    if not 0 < args.tolerance < 10:
-        print(f"validate: --tolerance is a relative difference such as 0.25, found {args.tolerance}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    scenario_file = Path(args.scenario) if args.scenario else Path(_shown(val.default_scenario(args.targets)))
-    sc = load_scenario(scenario_file)  # ScenarioError: exit 2 in cli.main
-    months = args.months
-    if months is None:
-        bad = {p.split(":")[0] for p in check_targets(tf, sc)}
-        fitting = [t for t in tf.mapped() if t.id not in bad]
-        months = month_number(val.last_month(fitting)) - month_number(sc.run.start) + 1 if fitting else sc.run.months
-    targets, notes = val.usable_targets(tf, sc, months)
-    if not targets:
-        print(f"validate: no mapped target of {args.targets} fits {scenario_file}:", file=sys.stderr)
-        for n in notes:
-            print(f"  {n}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    out = Path(args.out) if args.out else Path("results") / f"validate-{scenario_file.stem}"
     try:
-        plan = val.make_validation_plan(scenario_file, targets, reps=args.reps, seed=args.seed, scale=args.scale,
-                                        months=months, name=f"validate-{scenario_file.stem}")
-    except PydanticError as exc:
-        option = {"replications": "--reps", "seed": "--seed", "months": "--months", "scale": "--scale"}
-        for err in exc.errors(include_url=False):
-            name = option.get(str(err["loc"][0]), str(err["loc"][0]))
-            print(f"validate: {name}: {err['msg']} (found {err.get('input')!r})", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        vp = plan_validation(args.targets, Path(args.scenario) if args.scenario else Path(_shown(default_scenario(args.targets))),
+                             reps=args.reps, seed=args.seed, scale=args.scale, months=args.months, tolerance=args.tolerance)
+    except InputError as exc:
+        raise _as_options(exc) from None
+    out = Path(args.out) if args.out else Path("results") / f"validate-{vp.scenario_file.stem}"
     started = time.perf_counter()
-    status = execute(plan, out, args)
+    status = execute(vp.plan, out, args)
     seconds = time.perf_counter() - started
     if status != 0:
         if status == EXIT_RUNS_FAILED:
             print("validate: no report (some runs failed)", file=sys.stderr)
         return status
-    spec = next(iter(plan.scenarios.values()))
-    v = val.validate_results(out, targets, tolerance=args.tolerance, confidence=args.confidence,
-                             scenario=str(scenario_file), notes=notes)
-    v.meta.update({
-        "command": _command("validate", args, [str(scenario_file)], {
-            "--reps": args.reps, "--seed": args.seed, "--scale": args.scale, "--months": args.months,
-            "--targets": args.targets if args.targets != str(_default_targets()) else None, "--out": str(out)}),
-        "seeds": f"{args.seed}-{args.seed + args.reps - 1}", "scale": f"{spec.data['run']['scale']:g}",
-        "months": spec.months, "start": spec.data["run"]["start"], "results": str(out), "seconds": seconds,
-        "targets_file": _shown(args.targets), "code_fingerprint": code_fingerprint(),
-    })
-    report = val.write_report(v, Path(args.report) if args.report else out / "report")
-    print(val.headline(v))
+    v = fit_results(out, vp.targets, tolerance=args.tolerance, confidence=args.confidence,
+                    scenario=str(vp.scenario_file), notes=vp.notes)
+    v.meta.update(run_meta(vp.plan, out, seconds, _shown(args.targets)))
+    v.meta["command"] = _command("validate", args, [str(vp.scenario_file)], {
+        "--reps": args.reps, "--seed": args.seed, "--scale": args.scale, "--months": args.months,
+        "--targets": args.targets if args.targets != str(DEFAULT_PATH) else None, "--out": str(out)})
+    report = write_report(v, Path(args.report) if args.report else out / "report")
+    print(headline(v))
     print(f"report: {report / 'report.md'} ({seconds:.1f} s for the runs)")
     return 0
 
@@ -94,68 +73,71 @@ def _shown(path: str | Path) -> str:
         return str(path)
 
 
-def _default_targets() -> Path:
-    from ..validation.targets import DEFAULT_PATH
+def _calibrate_command(args: argparse.Namespace, scenario_file: Path, out: Path) -> str:
+    """The command line that reproduces a calibration."""
+    command = _command("calibrate", args, [str(scenario_file)], {
+        "--params": args.params, "--particles": args.particles, "--generations": args.generations,
+        "--scale": args.scale, "--seed": args.seed, "--months": args.months,
+        "--max-simulations": args.max_simulations, "--out": str(out), "--scenario-out": args.scenario_out})
+    command += "".join(f" --exclude-target {t}" for t in args.exclude_target)
+    return command + "".join(f" --include-target {t}" for t in args.include_target)
 
-    return DEFAULT_PATH
+
+def _print_calibration(result) -> None:  # noqa: ANN001 - a calibration.calibrate.Calibration
+    """The result of a calibration, for the terminal."""
+    from ..calibration.report import made_text, round_sig
+
+    m, a = result.meta, result.setup.config.abc
+    print(f"calibrated {len(result.setup.names)} parameters in {m['seconds'] / 60:.1f} min ({m['simulations']} vectors "
+          f"x {a.replicates} runs; {made_text(m)}); {m['stop_reason']}")
+    for r in result.summary.itertuples():
+        print(f"  {r.parameter:<28} median {round_sig(r.median):<10g} 90% CI [{round_sig(r.q05, 3):g}, "
+              f"{round_sig(r.q95, 3):g}]  prior [{r.prior_low:g}, {r.prior_high:g}]")
+    print(f"distance ({a.distance}): {m['distance_base']:.3f} with the scenario's values, {m['distance_median']:.3f} "
+          "with the posterior medians")
+    print(f"posterior: {result.folder}; calibrated scenario: {result.scenario}")
 
 
 def _calibrate(args: argparse.Namespace) -> int:
-    from ..calibration import abc as cal
-    from ..validation.evaluate import default_scenario
+    from ..calibration.calibrate import calibrate
+    from ..calibration.screening import screen, write_screen
+    from ..calibration.setup import prepare
+    from ..calibration.simulate import RunOptions, RunsFailedError
+    from ..validation.targets import default_scenario
 
     scenario_file = Path(args.scenario) if args.scenario else Path(_shown(default_scenario()))
     overrides = {k: v for k, v in {"particles": args.particles, "generations": args.generations, "scale": args.scale,
                                    "seed": args.seed, "months": args.months,
                                    "max_simulations": args.max_simulations}.items() if v is not None}
-    setup = cal.prepare(args.params, scenario_file, overrides=overrides, exclude=args.exclude_target,
-                        include=args.include_target)  # CalibrationError: exit 2 in cli.main
+    setup = prepare(args.params, scenario_file, overrides=overrides, exclude=args.exclude_target,
+                    include=args.include_target)  # InputError: exit 2 in cli.main
     if (problem := executor_problem(args)) is not None:
         print(problem, file=sys.stderr)
         return EXIT_BAD_INPUT
     out = Path(args.out) if args.out else Path("results") / f"calibrate-{Path(args.params).stem}"
-    opts = cal.RunOptions(args.executor, args.workers, args.scheduler, args.retries, progress=not args.quiet)
+    opts = RunOptions(args.executor, args.workers, args.scheduler, args.retries, progress=not args.quiet)
     log = (lambda s: None) if args.quiet else (lambda s: print(s, file=sys.stderr))
     for note in setup.notes:
         log(f"note: {note}")
     a = setup.config.abc
     log(f"{len(setup.names)} parameters, {len(setup.in_sample)} in-sample targets, {len(setup.holdout)} holdouts; "
         f"seeds {setup.seeds}, scale {a.scale if a.scale is None else f'{a.scale:g}'}, "
-        f"{setup.plan.tasks[0].months} months; results in {out}")
+        f"{setup.months} months; results in {out}")
     try:
         if args.screen:
-            from ..core.files import write_atomic
-
             started = time.perf_counter()
-            table = cal.screen(setup, out, opts)
-            text = cal.screen_markdown(setup, table)
-            write_atomic(out / "screen.csv", table.to_csv(index=False).encode())
-            write_atomic(out / "screen.md", text.encode())
-            print(text)
+            print(write_screen(setup, screen(setup, out, opts), out))
             print(f"screen: {out / 'screen.md'} ({time.perf_counter() - started:.1f} s)")
             return 0
-        command = _command("calibrate", args, [str(scenario_file)], {
-            "--params": args.params, "--particles": args.particles, "--generations": args.generations,
-            "--scale": args.scale, "--seed": args.seed, "--months": args.months,
-            "--max-simulations": args.max_simulations, "--out": str(out), "--scenario-out": args.scenario_out})
-        command += "".join(f" --exclude-target {t}" for t in args.exclude_target)
-        command += "".join(f" --include-target {t}" for t in args.include_target)
-        result = cal.calibrate(setup, out, opts=opts, scenario_out=args.scenario_out, command=command, log=log)
-    except cal.RunsFailedError as exc:
+        result = calibrate(setup, out, opts=opts, scenario_out=args.scenario_out,
+                           command=_calibrate_command(args, scenario_file, out), log=log)
+    except RunsFailedError as exc:
         print(exc, file=sys.stderr)
         return EXIT_INTERRUPTED if "interrupted" in str(exc) else EXIT_RUNS_FAILED
     except KeyboardInterrupt:
         print("interrupted: re-run the same command to resume", file=sys.stderr)
         return EXIT_INTERRUPTED
-    m = result.meta
-    print(f"calibrated {len(setup.names)} parameters in {m['seconds'] / 60:.1f} min ({m['simulations']} vectors x "
-          f"{a.replicates} runs; {cal._made(m)}); {m['stop_reason']}")
-    for r in result.summary.itertuples():
-        print(f"  {r.parameter:<28} median {cal.round_sig(r.median):<10g} 90% CI [{cal.round_sig(r.q05, 3):g}, "
-              f"{cal.round_sig(r.q95, 3):g}]  prior [{r.prior_low:g}, {r.prior_high:g}]")
-    print(f"distance ({a.distance}): {m['distance_base']:.3f} with the scenario's values, {m['distance_median']:.3f} "
-          "with the posterior medians")
-    print(f"posterior: {result.folder}; calibrated scenario: {result.scenario}")
+    _print_calibration(result)
     return 0
 
 

@@ -148,11 +148,16 @@ def line_of(node: yaml.Node | None, parts: list[str]) -> int | None:
 
 
 def keys_at(node: yaml.Node | None, parts: list[str]) -> set[str]:
-    """The keys written in the mapping at `parts` of the tree (empty if there is none)."""
+    """The keys written in the mapping at `parts` of the tree (empty if there is none); a part
+    of digits indexes a sequence.
+    """
     for part in parts:
-        if not isinstance(node, yaml.MappingNode):
+        if isinstance(node, yaml.MappingNode):
+            node = next((v for k, v in node.value if k.value == part), None)
+        elif isinstance(node, yaml.SequenceNode) and part.isdigit() and int(part) < len(node.value):
+            node = node.value[int(part)]
+        else:
             return set()
-        node = next((v for k, v in node.value if k.value == part), None)
     return {k.value for k, _ in node.value} if isinstance(node, yaml.MappingNode) else set()
 
 

@@ -10,24 +10,21 @@ by a second such quantity. A fact that no model output measures has ``mapping: n
 says why.
 
 Months are written ``YYYY-MM`` and refer to the model's monthly rows: the row of a month holds
-the state at the *end* of that month and the flows *during* it.
+the state at the *end* of that month and the flows *during* it. The model's value of each
+target is computed by :mod:`.values`.
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
-import pandas as pd
-import pyarrow as pa
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
 from ..core.errors import InputError, pydantic_problems
 from ..core.safe_yaml import file_locator, read_yaml
 from ..model.metrics import METRICS, RATES
-from ..scenario.schema import CATEGORIES, Month, Scenario, month_name, month_number
+from ..scenario.schema import CATEGORIES, Month, Scenario, Strict, month_name, month_number
 
 DEFAULT_PATH = Path(__file__).resolve().parents[3] / "data" / "targets.yaml"
 """``data/targets.yaml`` of a source checkout (the file is not installed with the package)."""
@@ -43,11 +40,7 @@ ALL_ONLY = ("ever_left", "return_rate", "integration_rate", "it_specialists_in_r
 Aggregation = Literal["value_at", "sum", "change", "max", "min", "mean"]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
-
-
-class Quantity(_Strict):
+class Quantity(Strict):
     """One number computed from a model's monthly outputs."""
 
     metric: str = Field(description="Output metric (a name in metrics.METRICS; definitions in docs/metrics.md).")
@@ -102,7 +95,7 @@ class Quantity(_Strict):
         return list(self.host) if isinstance(self.host, list) else [self.host]
 
 
-class Mapping(Quantity):
+class TargetMapping(Quantity):
     """How the model's outputs map to an observed fact: a quantity, or the ratio of two."""
 
     denominator: Quantity | None = Field(
@@ -111,7 +104,7 @@ class Mapping(Quantity):
     note: str = Field("", description="Caveats of the mapping: what differs between the observed and the model quantity.")
 
 
-class Observed(_Strict):
+class Observed(Strict):
     """What was observed: a point value and/or a range or bound."""
 
     value: float | None = Field(None, description="Point estimate as published (persons or share).")
@@ -146,14 +139,14 @@ class Observed(_Strict):
         return True
 
 
-class Reliability(_Strict):
+class Reliability(Strict):
     """How far the observed number can be trusted as a target for this model."""
 
     level: Literal["high", "medium", "low"] = Field(description="high, medium or low.")
     reason: str = Field(min_length=1, description="Why: the kind of source, the definition, and its fit to the model quantity.")
 
 
-class Target(_Strict):
+class Target(Strict):
     """One observed pattern and the model quantity it is compared with."""
 
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$", description="Unique identifier (lower case, digits, underscores).")
@@ -167,7 +160,7 @@ class Target(_Strict):
     )
     reliability: Reliability = Field(description="Reliability of the fact as a target, with the reason.")
     holdout: bool = Field(False, description="Kept out of calibration, to test the calibrated model.")
-    mapping: Mapping | None = Field(description="How the model's outputs map to the fact; null when no output measures it.")
+    mapping: TargetMapping | None = Field(description="How the model's outputs map to the fact; null when no output measures it.")
     unmapped_reason: str | None = Field(None, description="Why the fact cannot be mapped (required when mapping is null).")
 
     @model_validator(mode="after")
@@ -186,7 +179,7 @@ class Target(_Strict):
         return self
 
 
-class TargetsFile(_Strict):
+class TargetsFile(Strict):
     """The contents of data/targets.yaml."""
 
     title: str = Field(description="Short title.")
@@ -234,10 +227,7 @@ def check_targets(targets: TargetsFile, scenario: Scenario) -> list[str]:
     codes = set(scenario.host_codes)
     first, last = month_number(scenario.run.start), month_number(scenario.end_month())
     for t in targets.mapped():
-        parts = [("mapping", t.mapping)]
-        if t.mapping.denominator is not None:  # type: ignore[union-attr]
-            parts.append(("mapping.denominator", t.mapping.denominator))  # type: ignore[union-attr]
-        for where, q in parts:
+        for where, q in zip(("mapping", "mapping.denominator"), quantities(t), strict=False):
             tag = f"{t.id}: {where}"
             for h in q.hosts():
                 if h not in codes and h not in LOCATIONS:
@@ -256,155 +246,39 @@ def check_targets(targets: TargetsFile, scenario: Scenario) -> list[str]:
     return problems
 
 
-# --------------------------------------------------------------------------------------------
-# Model values
-# --------------------------------------------------------------------------------------------
-
-Series = dict[tuple[str, str, str], pd.Series]
-
-
-def _index(table: pa.Table | pd.DataFrame, metrics: set[str]) -> Series:
-    """Value series by (metric, host, category), indexed by month 'YYYY-MM'."""
-    df = table.to_pandas() if isinstance(table, pa.Table) else table
-    missing = {"date", "host", "category", "metric", "value"} - set(df.columns)
-    if missing:
-        raise ValueError(f"the time series lacks the columns {sorted(missing)}")
-    df = df[df["metric"].astype(str).isin(metrics)]
-    month = pd.to_datetime(df["date"]).dt.strftime("%Y-%m")
-    frame = pd.DataFrame(
-        {
-            "metric": df["metric"].astype(str).to_numpy(),
-            "host": df["host"].astype(str).to_numpy(),
-            "category": df["category"].astype(str).to_numpy(),
-            "month": month.to_numpy(),
-            "value": df["value"].astype(float).to_numpy(),
-        }
-    )
-    out: Series = {}
-    for key, group in frame.groupby(["metric", "host", "category"], sort=False):
-        series = group.set_index("month")["value"]
-        if series.index.has_duplicates:
-            raise ValueError(f"the time series has duplicate rows for {key}")
-        out[key] = series  # type: ignore[index]
-    return out
+def quantities(t: Target) -> list[Quantity]:
+    """The quantities a target's mapping reads: the mapping, and its denominator if any."""
+    m = t.mapping
+    return [] if m is None else [m] + ([m.denominator] if m.denominator is not None else [])
 
 
-def _quantity(q: Quantity, series: Series) -> float:
-    months = q.months()
-    total = None
-    for h in q.hosts():
-        s = series.get((q.metric, h, q.category))
-        if s is None:
-            return math.nan
-        values = s.reindex(months)
-        total = values if total is None else total + values
-    if total is None or total.isna().any():  # a month outside the simulated ones, or an undefined cell
-        return math.nan
-    v = total.to_numpy(dtype=float)
-    if q.aggregation == "value_at":
-        return float(v[0])
-    if q.aggregation == "sum":
-        return float(v.sum())
-    if q.aggregation == "change":
-        return float(v[-1] - v[0])
-    if q.aggregation == "max":
-        return float(v.max())
-    if q.aggregation == "min":
-        return float(v.min())
-    return float(v.mean())
+def metrics_of(targets: list[Target]) -> set[str]:
+    """The metrics the targets' mappings read."""
+    return {q.metric for t in targets for q in quantities(t)}
 
 
-def _mapping_value(m: Mapping, series: Series) -> float:
-    num = _quantity(m, series)
-    if m.denominator is None:
-        return num
-    den = _quantity(m.denominator, series)
-    if not math.isfinite(den) or den == 0:
-        return math.nan
-    return num / den
+def last_month(targets: list[Target]) -> str:
+    """The last month any of the targets reads."""
+    return month_name(max(month_number(m) for t in targets for q in quantities(t) for m in q.months()))
 
 
-def _metrics_of(targets: TargetsFile) -> set[str]:
-    names = set()
-    for t in targets.mapped():
-        names.add(t.mapping.metric)  # type: ignore[union-attr]
-        if t.mapping.denominator is not None:  # type: ignore[union-attr]
-            names.add(t.mapping.denominator.metric)  # type: ignore[union-attr]
-    return names
-
-
-def model_values(targets: TargetsFile, table: pa.Table | pd.DataFrame) -> dict[str, float | None]:
-    """Each target's model value from a tidy time series (columns date, host, category, metric,
-    value, as written by ``outputs.timeseries_table``; a pyarrow Table or a pandas DataFrame).
-
-    None for a target without a mapping; NaN where the outputs do not define the value (a month
-    that was not simulated, a cell that does not exist, a zero denominator).
-    """
-    series = _index(table, _metrics_of(targets))
-    return {
-        t.id: None if t.mapping is None else _mapping_value(t.mapping, series) for t in targets.targets
-    }
-
-
-@dataclass(frozen=True)
-class TargetResult:
-    """A target's observed and model values side by side."""
-
-    id: str
-    unit: str
-    model: float | None  # None: no mapping
-    value: float | None
-    low: float | None
-    high: float | None
-    within: bool | None  # model inside the observed range or bounds; None if no range, no mapping or NaN
-    relative_error: float | None  # (model - value) / value when both exist and value != 0
-    reliability: str
-    holdout: bool
-
-
-def evaluate(targets: TargetsFile, table: pa.Table | pd.DataFrame) -> list[TargetResult]:
-    """Compare every target with the model's value (see :func:`model_values`)."""
-    values = model_values(targets, table)
-    results = []
-    for t in targets.targets:
-        x = values[t.id]
-        ok = x is not None and math.isfinite(x)
-        obs = t.observed
-        rel = (x - obs.value) / obs.value if ok and obs.value not in (None, 0) else None  # type: ignore[operator]
-        results.append(
-            TargetResult(
-                id=t.id,
-                unit=t.unit,
-                model=x,
-                value=obs.value,
-                low=obs.low,
-                high=obs.high,
-                within=obs.contains(x) if ok else None,  # type: ignore[arg-type]
-                relative_error=rel,
-                reliability=t.reliability.level,
-                holdout=t.holdout,
-            )
-        )
-    return results
-
-
-def as_records(results: list[TargetResult]) -> list[dict[str, Any]]:
-    """The results as plain dicts (for JSON or a DataFrame)."""
-    return [r.__dict__.copy() for r in results]
+def default_scenario(targets_file: str | Path = DEFAULT_PATH) -> Path:
+    """The scenario a targets file names as its baseline (relative to the repository)."""
+    return Path(targets_file).resolve().parents[1] / load_targets(targets_file).baseline
 
 
 __all__ = [
     "DEFAULT_PATH",
-    "Mapping",
     "Observed",
     "Quantity",
     "Reliability",
     "Target",
-    "TargetResult",
+    "TargetMapping",
     "TargetsFile",
-    "as_records",
     "check_targets",
-    "evaluate",
+    "default_scenario",
+    "last_month",
     "load_targets",
-    "model_values",
+    "metrics_of",
+    "quantities",
 ]

@@ -5,20 +5,15 @@ hand, and the validate command end to end on a small scale.
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from diaspora_sim.cli import main
-from diaspora_sim.model import model as model
-from diaspora_sim.outputs import run_folder as outputs
-from diaspora_sim.scenario import loading as scenario
-from diaspora_sim.validation import evaluate as val
-from diaspora_sim.validation import targets as targets
-
-ROOT = Path(__file__).resolve().parents[1]
-BASELINE = ROOT / "scenarios" / "baseline_2022.yaml"
+from diaspora_sim.core.errors import InputError
+from diaspora_sim.validation import baselines, fit, scores, targets
+from diaspora_sim.validation.plan import plan_validation
+from diaspora_sim.validation.values import target_values
 
 
 def obs(**kw) -> targets.Observed:
@@ -31,7 +26,7 @@ def obs(**kw) -> targets.Observed:
 
 
 def test_discrepancy_by_hand() -> None:
-    d = val.discrepancy
+    d = scores.discrepancy
     assert d(obs(value=100), 150) == pytest.approx(0.5)
     assert d(obs(value=100), 40) == pytest.approx(0.6)
     assert d(obs(low=10, high=20), 15) == 0.0
@@ -39,7 +34,7 @@ def test_discrepancy_by_hand() -> None:
     assert d(obs(low=10, high=20), 5) == pytest.approx(0.5)  # |5 - 10| / 10
     assert d(obs(high=300), 330) == pytest.approx(0.1)
     assert d(obs(low=0.45, low_exclusive=True), 0.45) == 0.0  # on an exclusive bound: distance 0, but ...
-    assert val.verdict(_target(obs(low=0.45, low_exclusive=True)), 0.45)[1] is True  # ... still a miss
+    assert scores.verdict(_target(obs(low=0.45, low_exclusive=True)), 0.45)[1] is True  # ... still a miss
     assert d(obs(low=0, low_exclusive=True), 0) == 1.0  # a qualitative ">0" that fails counts 1
     assert d(obs(low=0, low_exclusive=True), 3) == 0.0
     assert d(obs(value=200, low=100, high=300), 250) == 0.0  # a range takes precedence over the point
@@ -48,8 +43,8 @@ def test_discrepancy_by_hand() -> None:
     assert d(obs(value=100), 50, "log_ratio") == pytest.approx(math.log(2))
     assert d(obs(value=100), 0, "log_ratio") == pytest.approx(math.log(100))  # floored at 1 % of the observation
     assert d(obs(low=10, high=20), 40, "log_ratio") == pytest.approx(math.log(2))
-    assert val.signed_difference(obs(value=100), 40) == pytest.approx(-0.6)
-    assert val.signed_difference(obs(low=10, high=20), 25) == pytest.approx(0.25)
+    assert scores.signed_difference(obs(value=100), 40) == pytest.approx(-0.6)
+    assert scores.signed_difference(obs(low=10, high=20), 25) == pytest.approx(0.25)
 
 
 def _target(o: targets.Observed, tid: str = "t", unit: str = "persons", holdout: bool = False, host: str = "A",
@@ -64,9 +59,9 @@ def _target(o: targets.Observed, tid: str = "t", unit: str = "persons", holdout:
 def test_ard_is_the_mean_discrepancy() -> None:
     ts = [_target(obs(value=100), "a"), _target(obs(low=10, high=20), "b"), _target(obs(high=300), "c")]
     values = {"a": 150, "b": 25, "c": 200}
-    assert val.ard(ts, values) == pytest.approx((0.5 + 0.25 + 0.0) / 3)
-    assert math.isnan(val.ard(ts, {"a": 150, "b": 25}))  # an undefined value leaves the ARD undefined
-    assert val.ard(ts, values, "log_ratio") == pytest.approx((math.log(1.5) + math.log(1.25)) / 3)
+    assert scores.ard(ts, values) == pytest.approx((0.5 + 0.25 + 0.0) / 3)
+    assert math.isnan(scores.ard(ts, {"a": 150, "b": 25}))  # an undefined value leaves the ARD undefined
+    assert scores.ard(ts, values, "log_ratio") == pytest.approx((math.log(1.5) + math.log(1.25)) / 3)
 
 
 # --------------------------------------------------------------------------------------------
@@ -107,25 +102,25 @@ def _sum_target(tid: str, o: targets.Observed) -> targets.Target:
 
 def test_target_values_by_hand(table) -> None:
     ts = [_target(obs(value=50), "stock_a_may", date="2022-05"), _sum_target("arr_a", obs(value=50))]
-    v = val.target_values(ts, table)
+    v = target_values(ts, table)
     assert v.loc["r1", "stock_a_may"] == 60 and v.loc["r2", "stock_a_may"] == 30
     assert v.loc["r1", "arr_a"] == 45 + 15 and v.loc["r2", "arr_a"] == 20 + 12
 
 
 def test_constant_baseline_by_hand(table) -> None:
-    c = val.constant_baseline(table).set_index(["run_id", "metric", "host", "month"])["value"]
+    c = baselines.constant_baseline(table).set_index(["run_id", "metric", "host", "month"])["value"]
     assert c["r1", "stock", "A", "2022-05"] == 10  # frozen at t0 = 2022-03
     assert c["r1", "stock", "ALL", "2022-04"] == 40
     assert c["r1", "arrivals", "A", "2022-05"] == 10  # a flow repeats its t0 value
     assert c["r1", "stock", "A", "2022-02"] == 0  # before t0: unchanged
     assert c["r2", "stock", "A", "2022-05"] == 20  # r2's t0 is 2022-04
     ts = [_target(obs(value=50), "stock_a_may", date="2022-05"), _sum_target("arr_a", obs(value=50))]
-    v = val.target_values(ts, val.constant_baseline(table))
+    v = target_values(ts, baselines.constant_baseline(table))
     assert v.loc["r1", "arr_a"] == 10 + 10 and v.loc["r2", "arr_a"] == 20 + 20
 
 
 def test_proportional_baseline_by_hand(table) -> None:
-    p = val.proportional_baseline(table).set_index(["run_id", "metric", "host", "month"])["value"]
+    p = baselines.proportional_baseline(table).set_index(["run_id", "metric", "host", "month"])["value"]
     assert p["r1", "stock", "A", "2022-05"] == pytest.approx(100 * 10 / 40)  # total x A's t0 share
     assert p["r1", "stock", "B", "2022-04"] == pytest.approx(100 * 30 / 40)
     assert p["r1", "stock", "ALL", "2022-05"] == 100  # totals unchanged
@@ -133,7 +128,7 @@ def test_proportional_baseline_by_hand(table) -> None:
     assert p["r2", "stock", "A", "2022-05"] == pytest.approx(120 * 20 / 80)
     # the ARD of each predictor on two targets, by hand
     ts = [_target(obs(value=50), "stock_a_may", date="2022-05"), _sum_target("arr_a", obs(value=50))]
-    ev = val.evaluate_runs(table, ts)
+    ev = fit.fit_runs(table, ts)
     scores = ev.scores.set_index(["set", "predictor"])["ard"]
     # ARD of the means over the two runs
     model = (abs((60 + 30) / 2 - 50) / 50 + abs((60 + 32) / 2 - 50) / 50) / 2
@@ -149,30 +144,44 @@ def test_proportional_baseline_by_hand(table) -> None:
 # --------------------------------------------------------------------------------------------
 
 
-def test_target_values_equal_model_values_run_by_run() -> None:
-    tf = targets.load_targets()
-    sc = scenario.load_scenario(BASELINE)
-    frames, expected = [], {}
-    for seed in (1, 2):
-        m = model.DiasporaModel(scenario.with_run(sc, scale=2000, seed=seed), months=20).run()
-        try:
-            t = outputs.timeseries_table(m)
-        finally:
-            m.release()
-        expected[f"s{seed}"] = targets.model_values(tf, t)
+def test_target_values_of_many_runs_equal_those_of_each_run(tf, run_tables) -> None:
+    # the evaluator on a table of several runs gives, run by run, what it gives on each run alone
+    frames = []
+    for run_id, t in run_tables.items():
         df = t.to_pandas()
-        df["run_id"] = f"s{seed}"
+        df["run_id"] = run_id
         frames.append(df)
-    got = val.target_values(tf.mapped(), pd.concat(frames))
-    for run, mv in expected.items():
-        for t in tf.mapped():
-            a, b = got.loc[run, t.id], mv[t.id]
-            assert (math.isnan(a) and math.isnan(b)) or a == pytest.approx(b, rel=1e-12), (run, t.id, a, b)
+    got = target_values(tf.mapped(), pd.concat(frames))
+    for run_id, t in run_tables.items():
+        alone = target_values(tf.mapped(), t).loc["run"]
+        for target in tf.mapped():
+            a, b = got.loc[run_id, target.id], alone[target.id]
+            assert (math.isnan(a) and math.isnan(b)) or a == pytest.approx(b, rel=1e-12), (run_id, target.id, a, b)
 
 
-def test_validate_command_writes_its_report(tmp_path, capsys) -> None:
+def test_fit_runs_refuses_an_empty_table() -> None:
+    with pytest.raises(InputError, match="no runs"):
+        fit.fit_runs(pd.DataFrame(columns=["run_id", "date", "host", "category", "metric", "value"]), [])
+
+
+def test_plan_chooses_the_months_and_the_targets(tf, targets_file, baseline_file) -> None:
+    vp = plan_validation(targets_file, baseline_file, reps=2, seed=100, scale=2000)
+    assert {t.id for t in vp.targets} == {t.id for t in tf.mapped()} and not vp.notes
+    spec = next(iter(vp.plan.scenarios.values()))
+    assert spec.months == 20  # 2022-02 .. 2023-09, the last month a target reads
+    assert [t.seed for t in vp.plan.tasks] == [100, 101]
+    short = plan_validation(targets_file, baseline_file, reps=2, seed=100, months=12)
+    assert len(short.targets) < len(vp.targets) and all("left out" in n for n in short.notes)
+    with pytest.raises(InputError, match="at least 2"):
+        plan_validation(targets_file, baseline_file, reps=1, seed=100)
+    with pytest.raises(InputError) as err:
+        plan_validation(targets_file, baseline_file, reps=2, seed=100, scale=0.5)
+    assert err.value.problems[0].path == "scale"
+
+
+def test_validate_command_writes_its_report(tmp_path, capsys, tf, baseline_file) -> None:
     out = tmp_path / "v"
-    status = main(["validate", str(BASELINE), "--reps", "3", "--scale", "2000", "--out", str(out), "--executor", "serial",
+    status = main(["validate", str(baseline_file), "--reps", "3", "--scale", "2000", "--out", str(out), "--executor", "serial",
                    "--quiet"])
     assert status == 0
     report = out / "report"
@@ -180,24 +189,24 @@ def test_validate_command_writes_its_report(tmp_path, capsys) -> None:
     for part in ("## Fit, in-sample targets", "## Holdout targets", "## Overall score", "## Targets the model misses",
                  "kz_mobilization_exit_share", "proportional", "--reps 3"):
         assert part in text
-    fit = pd.read_csv(report / "fit.csv")
-    assert len(fit) == len(targets.load_targets().mapped()) and set(fit["set"]) == {"in-sample", "holdout"}
-    scores = pd.read_csv(report / "scores.csv")
-    assert set(scores["predictor"]) == set(val.PREDICTORS)
+    fit_table = pd.read_csv(report / "fit.csv")
+    assert len(fit_table) == len(tf.mapped()) and set(fit_table["set"]) == {"in-sample", "holdout"}
+    score_table = pd.read_csv(report / "scores.csv")
+    assert set(score_table["predictor"]) == set(fit.PREDICTORS)
     assert (report / "targets.png").stat().st_size > 10_000
-    assert len(list((report / "figures").glob("*.png"))) == len(fit)
+    assert len(list((report / "figures").glob("*.png"))) == len(fit_table)
     assert not list(out.glob(".report*"))  # written under a temporary name, renamed into place
     printed = capsys.readouterr().out
     assert "ARD in-sample" in printed and "missed" in printed
     # a second call resumes the runs and replaces the report
-    assert main(["validate", str(BASELINE), "--reps", "3", "--scale", "2000", "--out", str(out), "--executor",
+    assert main(["validate", str(baseline_file), "--reps", "3", "--scale", "2000", "--out", str(out), "--executor",
                  "serial", "--quiet"]) == 0
 
 
-def test_validate_refuses_bad_input(tmp_path, capsys) -> None:
-    assert main(["validate", str(BASELINE), "--reps", "1", "--out", str(tmp_path / "a")]) == 2
+def test_validate_refuses_bad_input(tmp_path, capsys, baseline_file) -> None:
+    assert main(["validate", str(baseline_file), "--reps", "1", "--out", str(tmp_path / "a")]) == 2
     assert "--reps" in capsys.readouterr().err
     assert main(["validate", str(tmp_path / "missing.yaml"), "--out", str(tmp_path / "b")]) == 2
-    assert main(["validate", str(BASELINE), "--scale", "0.5", "--out", str(tmp_path / "c")]) == 2
+    assert main(["validate", str(baseline_file), "--scale", "0.5", "--out", str(tmp_path / "c")]) == 2
     assert "--scale" in capsys.readouterr().err
     assert not any((tmp_path / n).exists() for n in "abc")

@@ -10,36 +10,15 @@ import pytest
 
 from diaspora_sim.core.errors import InputError
 from diaspora_sim.model import metrics as metrics
-from diaspora_sim.model import model as model
-from diaspora_sim.outputs import run_folder as outputs
-from diaspora_sim.scenario import loading as scenario
 from diaspora_sim.scenario.reference import undocumented_fields
 from diaspora_sim.scenario.schema import CATEGORIES, month_number
 from diaspora_sim.validation import targets as targets
-
-ROOT = Path(__file__).resolve().parents[1]
-TARGETS = ROOT / "data" / "targets.yaml"
-BASELINE = ROOT / "scenarios" / "baseline_2022.yaml"
+from diaspora_sim.validation.values import target_values
 
 
-@pytest.fixture(scope="module")
-def tf() -> targets.TargetsFile:
-    return targets.load_targets(TARGETS)
-
-
-@pytest.fixture(scope="module")
-def baseline():
-    return scenario.load_scenario(BASELINE)
-
-
-@pytest.fixture(scope="module")
-def table(baseline):
-    """The tidy time series of a small real run of the baseline (2,000 persons per agent)."""
-    m = model.DiasporaModel(scenario.with_run(baseline, scale=2000)).run()
-    try:
-        return outputs.timeseries_table(m)
-    finally:
-        m.release()
+def model_values(tf: targets.TargetsFile, table) -> dict[str, float]:
+    """Each mapped target's value in a table of one run (the one evaluator, validation.values)."""
+    return target_values(tf.targets, table).loc["run"].to_dict()
 
 
 # --------------------------------------------------------------------------------------------
@@ -47,12 +26,13 @@ def table(baseline):
 # --------------------------------------------------------------------------------------------
 
 
-def test_default_path_is_the_repository_file() -> None:
-    assert targets.DEFAULT_PATH == TARGETS
+def test_default_path_is_the_repository_file(targets_file, baseline_file) -> None:
+    assert targets.DEFAULT_PATH == targets_file
+    assert targets.default_scenario() == baseline_file
 
 
-def test_targets_file_validates(tf) -> None:
-    assert tf.baseline == "scenarios/baseline_2022.yaml" and (ROOT / tf.baseline).is_file()
+def test_targets_file_validates(tf, baseline_file) -> None:
+    assert tf.baseline == "scenarios/baseline_2022.yaml" and baseline_file.is_file()
     ids = [t.id for t in tf.targets]
     assert len(ids) == len(set(ids)) >= 15
     assert len(tf.mapped()) >= 12
@@ -117,18 +97,15 @@ def test_units_match_the_mapping(tf) -> None:
 
 
 def test_model_value_of_every_mapped_target_is_finite(tf, table) -> None:
-    values = targets.model_values(tf, table)
-    assert set(values) == {t.id for t in tf.targets}
-    for t in tf.targets:
+    values = model_values(tf, table)
+    assert set(values) == {t.id for t in tf.mapped()}  # targets without a mapping have no value
+    for t in tf.mapped():
         v = values[t.id]
-        if t.mapping is None:
-            assert v is None, t.id
+        assert math.isfinite(v), (t.id, v)
+        if t.unit == "share":
+            assert 0.0 <= v <= 1.0, (t.id, v)
         else:
-            assert v is not None and math.isfinite(v), (t.id, v)
-            if t.unit == "share":
-                assert 0.0 <= v <= 1.0, (t.id, v)
-            else:
-                assert v >= 0.0, (t.id, v)
+            assert v >= 0.0, (t.id, v)
 
 
 def test_model_values_read_the_table_correctly(tf, table) -> None:
@@ -143,7 +120,7 @@ def test_model_values_read_the_table_correctly(tf, table) -> None:
         assert len(rows) == 1
         return float(rows.value.iloc[0])
 
-    values = targets.model_values(tf, table)
+    values = model_values(tf, table)
     assert values["ge_stock_oct_2022"] == cell("stock", "GE", "ALL", "2022-09")
     assert values["total_left_mid_2023"] == cell("ever_left", "ALL", "ALL", "2023-06")
     kz = [cell("arrivals", "KZ", "ALL", m) for m in ("2022-09", "2022-10")]
@@ -158,26 +135,11 @@ def test_model_values_read_the_table_correctly(tf, table) -> None:
 
 
 def test_pandas_and_arrow_tables_give_the_same_values(tf, table) -> None:
-    a = targets.model_values(tf, table)
-    b = targets.model_values(tf, table.to_pandas())
+    a = model_values(tf, table)
+    b = model_values(tf, table.to_pandas())
     assert a.keys() == b.keys()
     for k in a:
-        assert (a[k] is None and b[k] is None) or a[k] == pytest.approx(b[k], nan_ok=True), k
-
-
-def test_evaluate_reports_ranges_and_holdouts(tf, table) -> None:
-    results = {r.id: r for r in targets.evaluate(tf, table)}
-    assert results.keys() == {t.id for t in tf.targets}
-    for t in tf.targets:
-        r = results[t.id]
-        assert r.holdout == t.holdout and r.reliability == t.reliability.level
-        if t.mapping is None:
-            assert r.model is None and r.within is None
-        elif t.observed.low is not None or t.observed.high is not None:
-            assert isinstance(r.within, bool)
-        if t.mapping is not None and t.observed.value:
-            assert r.relative_error == pytest.approx((r.model - t.observed.value) / t.observed.value)
-    assert len(targets.as_records(list(results.values()))) == len(results)
+        assert a[k] == pytest.approx(b[k], nan_ok=True), k
 
 
 # --------------------------------------------------------------------------------------------
@@ -233,32 +195,32 @@ def _target(mapping: dict, unit: str = "persons", **extra) -> targets.TargetsFil
     ],
 )
 def test_aggregations(mapping: dict, expected: float) -> None:
-    value = targets.model_values(_target(mapping), _table())["t"]
+    value = model_values(_target(mapping), _table())["t"]
     assert value == pytest.approx(expected, nan_ok=True)
 
 
 def test_rate_cell_absent_in_a_month_is_nan() -> None:
     tf = _target({"metric": "return_rate", "host": "ALL", "aggregation": "value_at", "date": "2022-03"}, unit="share")
-    assert targets.model_values(tf, _table())["t"] == 0.25
+    assert model_values(tf, _table())["t"] == 0.25
     tf = _target({"metric": "return_rate", "host": "ALL", "aggregation": "max", "start": "2022-03", "end": "2022-04"},
                  unit="share")
-    assert math.isnan(targets.model_values(tf, _table())["t"])
+    assert math.isnan(model_values(tf, _table())["t"])
 
 
 def test_ratio_and_zero_denominator() -> None:
     num = {"metric": "departures", "host": "AA", "aggregation": "sum", "start": "2022-03", "end": "2022-04"}
     den = {"metric": "arrivals", "host": "AA", "aggregation": "sum", "start": "2022-03", "end": "2022-04"}
     tf = _target({**num, "denominator": den}, unit="share")
-    assert targets.model_values(tf, _table())["t"] == pytest.approx(2 / 6)
+    assert model_values(tf, _table())["t"] == pytest.approx(2 / 6)
     zero = {"metric": "ever_left", "host": "ALL", "category": "it_specialist", "aggregation": "value_at", "date": "2022-02"}
     tf = _target({**num, "denominator": zero}, unit="share")
-    assert math.isnan(targets.model_values(tf, _table())["t"])
+    assert math.isnan(model_values(tf, _table())["t"])
 
 
 def test_table_without_the_columns_is_an_error() -> None:
     tf = _target({"metric": "stock", "host": "AA", "aggregation": "value_at", "date": "2022-04"})
     with pytest.raises(ValueError, match="columns"):
-        targets.model_values(tf, _table().drop(columns="category"))
+        model_values(tf, _table().drop(columns="category"))
 
 
 # --------------------------------------------------------------------------------------------
@@ -314,9 +276,9 @@ def test_observed_bounds() -> None:
     assert targets.Observed(value=3, as_published="3").contains(3) is None
 
 
-def test_load_errors_name_the_file_and_the_field(tmp_path: Path) -> None:
+def test_load_errors_name_the_file_and_the_field(tmp_path: Path, targets_file) -> None:
     bad = tmp_path / "t.yaml"
-    bad.write_text(TARGETS.read_text(encoding="utf-8").replace("aggregation: value_at", "aggregation: at", 1))
+    bad.write_text(targets_file.read_text(encoding="utf-8").replace("aggregation: value_at", "aggregation: at", 1))
     with pytest.raises(InputError) as err:
         targets.load_targets(bad)
     assert str(bad) in str(err.value) and "targets.0.mapping.aggregation" in str(err.value)
