@@ -39,6 +39,7 @@ def _validate(args: argparse.Namespace) -> int:
     from ..validation.report import headline, run_meta, write_report
     from ..validation.targets import DEFAULT_PATH, default_scenario
 
+    given_targets, args.targets = args.targets, args.targets or str(DEFAULT_PATH)
     try:
         vp = plan_validation(args.targets, Path(args.scenario) if args.scenario else Path(_shown(default_scenario(args.targets))),
                              reps=args.reps, seed=args.seed, scale=args.scale, months=args.months, tolerance=args.tolerance)
@@ -57,7 +58,7 @@ def _validate(args: argparse.Namespace) -> int:
     v.meta.update(run_meta(vp.plan, out, seconds, _shown(args.targets)))
     v.meta["command"] = _command("validate", args, [str(vp.scenario_file)], {
         "--reps": args.reps, "--seed": args.seed, "--scale": args.scale, "--months": args.months,
-        "--targets": args.targets if args.targets != str(DEFAULT_PATH) else None, "--out": str(out)})
+        "--targets": given_targets, "--out": str(out)})
     report = write_report(v, Path(args.report) if args.report else out / "report")
     print(headline(v))
     print(f"report: {report / 'report.md'} ({seconds:.1f} s for the runs)")
@@ -143,8 +144,6 @@ def _calibrate(args: argparse.Namespace) -> int:
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
     """Register the validate and calibrate commands."""
-    from ..validation.targets import DEFAULT_PATH
-
     v = sub.add_parser(
         "validate", help="replicate a scenario and compare it with the observed targets",
         description="Run --reps replications of the scenario (default: the baseline of the targets file) through the "
@@ -157,7 +156,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                    help="base seed: replicate r uses seed + r (default 100, apart from the calibration's seeds 1-2)")
     v.add_argument("--scale", type=float, help="persons per agent (default: the scenario's)")
     v.add_argument("--months", type=int, help="months to simulate (default: up to the last month a target reads)")
-    v.add_argument("--targets", default=str(DEFAULT_PATH), help="targets file (default data/targets.yaml)")
+    v.add_argument("--targets", help="targets file (default: data/targets.yaml of this checkout)")
     v.add_argument("--tolerance", type=float, default=0.25,
                    help="a point target is matched within this relative difference (default 0.25)")
     v.add_argument("--confidence", type=float, default=0.95, help="confidence level of intervals (default 0.95)")
