@@ -596,8 +596,8 @@ def test_timeline_append_problem_points_at_the_child_line(tmp_path: Path) -> Non
             hosts: [XX]  # <-
             set: {entry.visa_approval: 0.5}
         """)
-    n = len(load_scenario(BASELINE).timeline)
-    p = problem_at(load_error(path), f"timeline.{n}.hosts.0")
+    # named as the user wrote it: the first event this file appends, not timeline.9 of the merged timeline
+    p = problem_at(load_error(path), "timeline_append.0.hosts.0")
     assert (Path(p.file), p.line) == (path, marked_line(path))
     assert "unknown host 'XX'" in p.message
 

@@ -236,7 +236,7 @@ OK = {"metric": "stock", "host": "AA", "aggregation": "value_at", "date": "2022-
         ({**OK, "colour": "red"}, "persons", {}, "Extra inputs"),
         ({**OK, "metric": "stocks"}, "persons", {}, "unknown metric"),
         ({**OK, "category": "it"}, "persons", {}, "unknown category"),
-        ({**OK, "date": "2022-4"}, "persons", {}, "pattern"),
+        ({**OK, "date": "2022-4"}, "persons", {}, "expected a month"),
         ({**OK, "start": "2022-03"}, "persons", {}, "value_at"),
         ({"metric": "arrivals", "host": "AA", "aggregation": "sum", "date": "2022-03"}, "persons", {}, "needs `start`"),
         ({"metric": "arrivals", "host": "AA", "aggregation": "sum", "start": "2022-05", "end": "2022-03"}, "persons", {},

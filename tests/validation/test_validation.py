@@ -11,6 +11,7 @@ import pytest
 
 from diaspora_sim.cli import main
 from diaspora_sim.core.errors import InputError
+from diaspora_sim.scenario.schema import month_number
 from diaspora_sim.validation import baselines, fit, scores, targets
 from diaspora_sim.validation.plan import plan_validation
 from diaspora_sim.validation.values import target_values
@@ -168,7 +169,8 @@ def test_plan_chooses_the_months_and_the_targets(tf, targets_file, baseline_file
     vp = plan_validation(targets_file, baseline_file, reps=2, seed=100, scale=2000)
     assert {t.id for t in vp.targets} == {t.id for t in tf.mapped()} and not vp.notes
     spec = next(iter(vp.plan.scenarios.values()))
-    assert spec.months == 20  # 2022-02 .. 2023-09, the last month a target reads
+    last = max(m for t in tf.mapped() for q in (t.mapping, t.mapping.denominator) if q is not None for m in q.months())
+    assert spec.months == month_number(last) - month_number("2022-02") + 1  # to the last month a target reads
     assert [t.seed for t in vp.plan.tasks] == [100, 101]
     short = plan_validation(targets_file, baseline_file, reps=2, seed=100, months=12)
     assert len(short.targets) < len(vp.targets) and all("left out" in n for n in short.notes)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 import warnings
+from typing import TextIO
 
 from ..core.errors import InputError, InputWarning
 from ..dashboard import cli as dashboard
@@ -32,12 +33,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _show_warning(message: Warning | str, category: type[Warning], *_: object, **__: object) -> None:
+def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                  file: TextIO | None = None, line: str | None = None) -> None:
     """Print a warning of the input as `warning: ...`; other warnings as Python prints them."""
-    if issubclass(category, InputWarning):
-        print(f"warning: {message}", file=sys.stderr)
-    else:
-        print(warnings.formatwarning(message, category, *_, **__), end="", file=sys.stderr)  # type: ignore[arg-type]
+    text = (f"warning: {message}\n" if issubclass(category, InputWarning)
+            else warnings.formatwarning(message, category, filename, lineno, line))
+    (file or sys.stderr).write(text)
 
 
 def main(argv: list[str] | None = None) -> int:
