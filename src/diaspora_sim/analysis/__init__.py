@@ -1,1 +1,1 @@
-"""analysis layer."""
+"""The analysis layer: statistics of replicated runs, comparisons of scenarios, sensitivity, reports."""

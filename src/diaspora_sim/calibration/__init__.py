@@ -1,1 +1,1 @@
-"""calibration layer."""
+"""The calibration layer: parameter files, ABC-SMC, simulation through the experiments planner, reports."""

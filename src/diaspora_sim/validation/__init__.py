@@ -1,1 +1,1 @@
-"""validation layer."""
+"""The validation layer: the observed targets, the model's value of each, scores against naive baselines."""
