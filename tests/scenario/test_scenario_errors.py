@@ -21,7 +21,7 @@ from diaspora_sim.core.errors import InputError
 from diaspora_sim.scenario.loading import load_scenario
 from diaspora_sim.scenario.schema import CATEGORIES
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 BASELINE = ROOT / "scenarios" / "baseline_2022.yaml"
 MARK = "# <-"
 MIX = "{it_specialist: 0.5, journalist_activist: 0.1, academic: 0.1, businessperson: 0.1, draft_evader: 0.2}"

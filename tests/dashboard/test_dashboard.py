@@ -25,7 +25,7 @@ from diaspora_sim.cli import build_parser
 from diaspora_sim.dashboard import levers
 from diaspora_sim.dashboard.cli import free_port
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 BASELINE = ROOT / "scenarios" / "baseline_2022.yaml"
 
 
