@@ -20,6 +20,7 @@ from collections import namedtuple
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numba import njit
 
 from ..metrics import FLOWS
 
@@ -46,6 +47,19 @@ FlowCounts.__doc__ = "The month's flow counters (the arrays of MonthContext.flow
 Flags = namedtuple("Flags", ["forced", "expelled", "harassed", "to_russia"])
 Flags.__doc__ = """Per-person marks of the month: must decide (status or money ran out), must leave the host,
 harassed, deported or extradited (moved to Russia after the pass)."""
+
+
+def borrowing_kernel(fn):
+    """Compile `fn`, a kernel that reads and writes the arrays it is given but allocates none,
+    without numba's reference counting (NRT).
+
+    The per-person rules take whole bundles (named tuples of dozens of arrays). Compiled with
+    reference counting, every use of a bundle in an inlined per-person function would update
+    the count of each array in it, for each person: some 10 times the cost of the rules
+    themselves. Without it the kernel borrows the arrays, which the Python caller holds alive
+    for the call; outputs and scratch space are allocated by the caller.
+    """
+    return njit(cache=True, _nrt=False)(fn)
 
 
 def month_of(ctx: MonthContext) -> Month:

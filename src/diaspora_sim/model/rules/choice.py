@@ -21,7 +21,7 @@ from numba import njit
 
 from ..state import LEGAL_SECURITY, State
 from ..streams import draw
-from .bundles import Flags, Month, MonthKeys, flags_of, keys_of, month_of
+from .bundles import Flags, Month, MonthKeys, borrowing_kernel, flags_of, keys_of, month_of
 from .codes import (
     IT,
     JOB_HORIZON_MONTHS,
@@ -235,20 +235,26 @@ def return_utility_person(i: int, s, p, month: Month, peer_return: np.ndarray, p
 # --------------------------------------------------------------------------------------------
 
 
-@njit(cache=True)
+DecideScratch = namedtuple("DecideScratch", ["pick", "route", "util", "feasible", "weight", "kinds"])
+DecideScratch.__doc__ = """The decision kernel's outputs (option picked, route; one per decider) and scratch space
+(utility, feasibility and logit weight per option, route per host)."""
+
+
+def decide_scratch(n: int, H: int) -> DecideScratch:
+    """Outputs and scratch space of the decision kernel for `n` deciders and `H` hosts."""
+    return DecideScratch(np.empty(n, np.int64), np.full(n, -1, np.int8), np.empty(H + 1), np.empty(H + 1, np.bool_),
+                         np.empty(H + 1), np.empty(H, np.int8))
+
+
+@borrowing_kernel
 def _decide_kernel(rows: np.ndarray, s, p, month: Month, keys: MonthKeys, flags: Flags, return_u: np.ndarray,
-                   prm: ChoiceParams) -> tuple[np.ndarray, np.ndarray]:
+                   prm: ChoiceParams, out: DecideScratch) -> None:
     """For each decider: routes into each host, the utility of each option, and the logit pick.
 
-    Returns the option picked (host, H for Russia, -1 for none) and the route into it.
+    Writes the option picked (host, H for Russia, -1 for none) and the route into it to `out`.
     """
     H = month.H
-    pick = np.empty(len(rows), np.int64)
-    route = np.full(len(rows), -1, np.int8)
-    util = np.empty(H + 1)
-    feasible = np.empty(H + 1, np.bool_)
-    weight = np.empty(H + 1)
-    kinds = np.empty(H, np.int8)
+    util, feasible, kinds = out.util, out.feasible, out.kinds
     choice_key = keys.choice_first if prm.first else keys.choice
     for k in range(len(rows)):
         i = rows[k]
@@ -265,10 +271,10 @@ def _decide_kernel(rows: np.ndarray, s, p, month: Month, keys: MonthKeys, flags:
             util[h] = move_utility(i, h, kind, s, p, month, prm) if feasible[h] else 0.0
         util[H] = return_u[k]
         feasible[H] = prm.allow_return
-        pick[k] = logit_pick(util, feasible, draw(choice_key, i), weight)
-        if 0 <= pick[k] < H:
-            route[k] = kinds[pick[k]]
-    return pick, route
+        pick = logit_pick(util, feasible, draw(choice_key, i), out.weight)
+        out.pick[k] = pick
+        if 0 <= pick < H:
+            out.route[k] = kinds[pick]
 
 
 @njit(cache=True)
@@ -280,33 +286,26 @@ def _choose_kernel(util: np.ndarray, feasible: np.ndarray, u: np.ndarray) -> np.
     return pick
 
 
-@njit(cache=True)
-def _routes_kernel(rows: np.ndarray, s, p, luck: np.ndarray) -> np.ndarray:
-    H = len(p.entry_ban)
-    kind = np.full((len(rows), H), -1, np.int8)
+@borrowing_kernel
+def _routes_kernel(rows: np.ndarray, s, p, luck: np.ndarray, kind: np.ndarray) -> None:
     for k in range(len(rows)):
-        for h in range(H):
+        for h in range(kind.shape[1]):
             kind[k, h] = entry_route(rows[k], h, luck[k], s, p)
-    return kind
 
 
-@njit(cache=True)
-def _utility_kernel(rows: np.ndarray, s, p, employment: np.ndarray, prm: ChoiceParams) -> np.ndarray:
+@borrowing_kernel
+def _utility_kernel(rows: np.ndarray, s, p, employment: np.ndarray, prm: ChoiceParams, util: np.ndarray) -> None:
     n, H = employment.shape
-    util = np.empty((n, H))
     for k in range(n):
         for h in range(H):
             util[k, h] = host_value(rows[k], h, employment[k, h], s, p, prm)
-    return util
 
 
-@njit(cache=True)
-def _return_utility_kernel(rows: np.ndarray, s, p, month: Month, peer_return: np.ndarray,
-                           prm: ReturnParams) -> np.ndarray:
-    out = np.empty(len(rows))
+@borrowing_kernel
+def _return_utility_kernel(rows: np.ndarray, s, p, month: Month, peer_return: np.ndarray, prm: ReturnParams,
+                           out: np.ndarray) -> None:
     for k in range(len(rows)):
         out[k] = return_utility_person(rows[k], s, p, month, peer_return, prm)
-    return out
 
 
 @njit(cache=True)
@@ -337,7 +336,9 @@ def entry_routes(s: State, ctx: MonthContext, rows: np.ndarray, luck: np.ndarray
     the approved routes the person takes the most secure (IT-talent visa, work visa,
     humanitarian visa, then visa-free stay, then an ordinary visa). Unapproved: kind -1.
     """
-    kind = _routes_kernel(np.asarray(rows, np.int64), s.columns(), ctx.policy.arrays(), np.asarray(luck))
+    rows = np.asarray(rows, np.int64)
+    kind = np.full((len(rows), ctx.n_hosts), -1, np.int8)
+    _routes_kernel(rows, s.columns(), ctx.policy.arrays(), np.asarray(luck), kind)
     return kind >= 0, kind
 
 
@@ -354,8 +355,10 @@ def host_utility(s: State, ctx: MonthContext, rows: np.ndarray, employment: np.n
     with a job, else the chance of finding one within JOB_HORIZON_MONTHS where the status
     allows work, else 0 (see resources.expected_employment).
     """
-    return _utility_kernel(np.asarray(rows, np.int64), s.columns(), ctx.policy.arrays(),
-                           np.ascontiguousarray(employment, np.float64), choice_params(ctx))
+    employment = np.ascontiguousarray(employment, np.float64)
+    util = np.empty(employment.shape)
+    _utility_kernel(np.asarray(rows, np.int64), s.columns(), ctx.policy.arrays(), employment, choice_params(ctx), util)
+    return util
 
 
 def return_utility(s: State, ctx: MonthContext, rows: np.ndarray) -> np.ndarray:
@@ -367,8 +370,11 @@ def return_utility(s: State, ctx: MonthContext, rows: np.ndarray) -> np.ndarray:
     mobilization, else draft_fear) + beta_family * family_ties + it_lure * [IT specialist]
     + beta_peer_return * the peers' return rate in the current host.
     """
-    return _return_utility_kernel(np.asarray(rows, np.int64), s.columns(), ctx.policy.arrays(), month_of(ctx),
-                                  ctx.peer_return, return_params(ctx))
+    rows = np.asarray(rows, np.int64)
+    out = np.empty(len(rows))
+    _return_utility_kernel(rows, s.columns(), ctx.policy.arrays(), month_of(ctx), ctx.peer_return, return_params(ctx),
+                           out)
+    return out
 
 
 def choose(utility: np.ndarray, feasible: np.ndarray, u: np.ndarray) -> np.ndarray:
@@ -399,8 +405,10 @@ def decide(s: State, ctx: MonthContext, rows: np.ndarray, *, allow_stay: bool = 
     H = ctx.n_hosts
     flags = flags_of(ctx)
     prm = choice_params(ctx, allow_stay=allow_stay, allow_return=allow_return, first=first)
-    pick, route = _decide_kernel(rows, s.columns(), ctx.policy.arrays(), month_of(ctx), keys_of(ctx), flags,
-                                 return_utility(s, ctx, rows), prm)
+    out = decide_scratch(len(rows), H)
+    _decide_kernel(rows, s.columns(), ctx.policy.arrays(), month_of(ctx), keys_of(ctx), flags,
+                   return_utility(s, ctx, rows), prm, out)
+    pick, route = out.pick, out.route
     loc = s.location[rows]
     cur = np.where(loc < H, loc, -1)
     going = (pick >= 0) & (pick < H) & (pick != cur)

@@ -19,10 +19,9 @@ from collections import namedtuple
 from typing import TYPE_CHECKING
 
 import numpy as np
-from numba import njit
 
 from ..state import State
-from .bundles import Flags, FlowCounts, Month, MonthKeys, flags_of, flows_of, keys_of, month_of
+from .bundles import Flags, FlowCounts, Month, MonthKeys, borrowing_kernel, flags_of, flows_of, keys_of, month_of
 from .codes import C
 from .documents import documents_params, documents_person
 from .integration import integration_params, integration_person
@@ -60,7 +59,7 @@ def run_persons(s: State, ctx: MonthContext, rules: int) -> None:
     move_to_russia(s, ctx, np.flatnonzero(flags.to_russia), forced=True)
 
 
-@njit(cache=True)
+@borrowing_kernel
 def _persons_kernel(rules: int, s, p, month: Month, keys: MonthKeys, flows: FlowCounts, flags: Flags,
                     prm: PersonsParams) -> None:
     """The rules flagged in `rules` for each person who has left, in the order of docs/model.md."""

@@ -14,7 +14,7 @@ from numba import njit
 
 from ..state import State
 from ..streams import draw
-from .bundles import FlowCounts, Month, MonthKeys, keys_of, month_of
+from .bundles import FlowCounts, Month, MonthKeys, borrowing_kernel, keys_of, month_of
 from .codes import C
 
 if TYPE_CHECKING:
@@ -64,7 +64,7 @@ def russia_person(i: int, cell: int, s, month: Month, keys: MonthKeys, flows: Fl
             leaving[i] = True
 
 
-@njit(cache=True)
+@borrowing_kernel
 def _russia_kernel(s, month: Month, keys: MonthKeys, flows: FlowCounts, leaving: np.ndarray, prm: RussiaParams) -> None:
     """russia_person for each returnee in Russia."""
     H = month.H
