@@ -29,6 +29,7 @@ model's tables, for tests and for readers. They are all importable from this pac
 from __future__ import annotations
 
 from ..metrics import FLOWS  # noqa: F401 - the flow names, kept importable beside the rules that count them
+from . import _kernel_cache  # noqa: F401 - first: the cache of the kernels, stamped by every rule source
 from .choice import choose, decide, decisions, entry_routes, host_utility, return_utility
 from .codes import (  # noqa: F401 - the codes the rules use
     JOB_HORIZON_MONTHS,

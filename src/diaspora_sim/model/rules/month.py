@@ -8,9 +8,8 @@ calls each rule's per-person function, inlined: `resources_person` (rules.resour
 `documents_person` (rules.documents), `legal_status_person` (rules.legal_status),
 `integration_person` (rules.integration), `pressure_person` (rules.pressure).
 
-A compiled kernel is cached by numba per source file: numba does not notice an edit of a rule
-module that the kernel inlines. After editing one, delete the ``__pycache__`` folder of this
-package (or touch this file).
+The kernel's numba cache is stamped by every module it compiles in (rules._kernel_cache), so
+an edit of a rule module recompiles it.
 """
 
 from __future__ import annotations
