@@ -279,6 +279,7 @@ def _decide_kernel(rows: np.ndarray, s, p, month: Month, keys: MonthKeys, flags:
 
 @njit(cache=True)
 def _choose_kernel(util: np.ndarray, feasible: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """logit_pick for each row of `util` (options in columns) with uniform `u`."""
     pick = np.empty(len(u), np.int64)
     weight = np.empty(util.shape[1])
     for i in range(len(u)):
@@ -288,6 +289,7 @@ def _choose_kernel(util: np.ndarray, feasible: np.ndarray, u: np.ndarray) -> np.
 
 @borrowing_kernel
 def _routes_kernel(rows: np.ndarray, s, p, luck: np.ndarray, kind: np.ndarray) -> None:
+    """entry_route of each row into each host, written to `kind` (n x H)."""
     for k in range(len(rows)):
         for h in range(kind.shape[1]):
             kind[k, h] = entry_route(rows[k], h, luck[k], s, p)
@@ -295,6 +297,7 @@ def _routes_kernel(rows: np.ndarray, s, p, luck: np.ndarray, kind: np.ndarray) -
 
 @borrowing_kernel
 def _utility_kernel(rows: np.ndarray, s, p, employment: np.ndarray, prm: ChoiceParams, util: np.ndarray) -> None:
+    """host_value of each row in each host, written to `util` (n x H)."""
     n, H = employment.shape
     for k in range(n):
         for h in range(H):
@@ -304,6 +307,7 @@ def _utility_kernel(rows: np.ndarray, s, p, employment: np.ndarray, prm: ChoiceP
 @borrowing_kernel
 def _return_utility_kernel(rows: np.ndarray, s, p, month: Month, peer_return: np.ndarray, prm: ReturnParams,
                            out: np.ndarray) -> None:
+    """return_utility_person of each row, written to `out`."""
     for k in range(len(rows)):
         out[k] = return_utility_person(rows[k], s, p, month, peer_return, prm)
 
@@ -311,6 +315,7 @@ def _return_utility_kernel(rows: np.ndarray, s, p, month: Month, peer_return: np
 @njit(cache=True)
 def _deciders(location: np.ndarray, month: Month, flags: Flags, key: np.uint64, decision_rate: float,
               pressure_decision_rate: float) -> np.ndarray:
+    """The rows abroad who decide this month: forced, expelled, or reconsidering (stream `reconsider`)."""
     chosen = np.empty(month.n, np.int64)
     k = 0
     for i in range(month.n):

@@ -183,6 +183,7 @@ def _rows_loop(kind: int, s, p, rows: np.ndarray, hosts: np.ndarray, job_rate: n
 
 
 def _per_row(kind: int, s: State, ctx: MonthContext, rows: np.ndarray, hosts: np.ndarray | None = None) -> np.ndarray:
+    """Formula `kind` for `rows`, each in its host in `hosts` (default: where it is)."""
     rows = np.asarray(rows, np.int64)
     hosts = s.location[rows].astype(np.int64) if hosts is None else np.asarray(hosts, np.int64)
     return _rows_loop(kind, s.columns(), ctx.policy.arrays(), rows, hosts, job_rates(ctx),
