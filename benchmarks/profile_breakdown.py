@@ -18,6 +18,7 @@ from pathlib import Path
 from diaspora_sim.model import metrics as metrics
 from diaspora_sim.model import model as model_module
 from diaspora_sim.model import rules as rules
+from diaspora_sim.model.rules import choice
 from diaspora_sim.scenario.loading import load_scenario, with_run
 
 BASELINE = Path(__file__).resolve().parents[1] / "scenarios" / "baseline_2022.yaml"
@@ -43,8 +44,9 @@ def main() -> None:
         setattr(owner, name, wrapper)
 
     timed(model_module.DiasporaModel, "_add_agents", "Mesa agents created")
-    timed(rules, "decide", "choice model (inside the rules that call it)")
-    for name in ("outflow", "persons_month", "russia", "decisions", "peer_rates"):
+    # The choice is patched in its module, where outflow, russia and decisions look it up.
+    timed(choice, "decide", "choice model (inside the rules that call it)")
+    for name in ("outflow", "persons_month", "russia", "decisions", "peer_rates"):  # as DiasporaModel.step calls them
         timed(rules, name, f"rules.{name}")
     timed(metrics.Recorder, "record", "metrics recorded")
     collecting = {"since": 0.0, "total": 0.0}

@@ -17,6 +17,7 @@ import pytest
 from pydantic import BaseModel
 
 from diaspora_sim.model import model, rules
+from diaspora_sim.model.rules import month
 from diaspora_sim.scenario.loading import load_scenario
 from diaspora_sim.scenario.schema import Scenario
 from diaspora_sim.validation import targets
@@ -56,8 +57,21 @@ def resolve(dotted: str) -> Any:
     raise ModuleNotFoundError(dotted)
 
 
+def persons_pass_rules() -> list[str]:
+    """The rules the monthly pass over persons runs, in the order its kernel calls their
+    per-person functions (`resources_person`, ... : rule `resources`, ...).
+    """
+    tree = ast.parse(textwrap.dedent(inspect.getsource(month._persons_kernel.py_func)))
+    calls = [node for node in ast.walk(tree)
+             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id.endswith("_person")]
+    calls.sort(key=lambda n: (n.lineno, n.col_offset))
+    return [node.func.id.removesuffix("_person") for node in calls]
+
+
 def step_rule_calls() -> list[str]:
-    """Functions of diaspora_sim.model.rules called in DiasporaModel.step, in source order."""
+    """Functions of diaspora_sim.model.rules called in DiasporaModel.step, in source order (the
+    pass over persons, rules.persons_month, followed by the rules it runs).
+    """
     tree = ast.parse(textwrap.dedent(inspect.getsource(model.DiasporaModel.step)))
     calls = [
         node for node in ast.walk(tree)
@@ -66,13 +80,17 @@ def step_rule_calls() -> list[str]:
     ]
     calls.sort(key=lambda n: (n.lineno, n.col_offset))
     names = []
-    # rules.persons_month is a pass that runs the rules of rules.PERSONS_MONTH person by person
     expanded = [x for node in calls for x in ((node.func.attr,) if node.func.attr != "persons_month"
-                                               else ("persons_month", *rules.PERSONS_MONTH))]
+                                               else ("persons_month", *persons_pass_rules()))]
     for name in expanded:
         if inspect.isfunction(getattr(rules, name, None)) and name not in names:
             names.append(name)
     return names
+
+
+def documented_name(name: str) -> str:
+    """The dotted name of rule function `name` in its own module: diaspora_sim.model.rules.<module>.<name>."""
+    return f"{getattr(rules, name).__module__}.{name}"
 
 
 def test_odd_has_the_seven_elements(text) -> None:
@@ -105,19 +123,39 @@ def test_every_named_function_exists(text) -> None:
 def test_step_calls_rules():
     # Guard the extraction itself: if it found nothing, the tests below would pass vacuously.
     calls = step_rule_calls()
-    assert {"outflow", "resources", "decisions", "peer_rates"} <= set(calls)
+    assert {"outflow", "resources", "legal_status", "pressure", "decisions", "peer_rates"} <= set(calls)
+    assert persons_pass_rules() == list(month.PERSONS_MONTH)
+
+
+def test_each_rule_of_the_pass_lives_in_its_own_module() -> None:
+    # rules.<name> (the rule over every row) and rules.<name>.<name>_person (one person) in one module
+    for name in persons_pass_rules():
+        module = importlib.import_module(f"diaspora_sim.model.rules.{name}")
+        assert getattr(rules, name) is getattr(module, name)
+        assert hasattr(module, f"{name}_person"), name
 
 
 def test_every_rule_of_the_step_is_a_named_submodel(text) -> None:
     submodels = section(text, 7)
-    uncovered = [f for f in step_rule_calls() if f"`diaspora_sim.model.rules.{f}`" not in submodels]
+    uncovered = [f for f in step_rule_calls() if f"`{documented_name(f)}`" not in submodels]
     assert uncovered == [], f"rules called in DiasporaModel.step but not described in ODD.md section 7: {uncovered}"
 
 
 def test_process_overview_lists_the_rules_in_step_order(text) -> None:
-    named = [n.rsplit(".", 1)[1] for n in NAME_RE.findall(section(text, 3)) if n.startswith("diaspora_sim.model.rules.")]
-    in_order = [n for i, n in enumerate(named) if inspect.isfunction(getattr(rules, n, None)) and n not in named[:i]]
+    rule_names = {documented_name(f): f for f in dir(rules) if inspect.isfunction(getattr(rules, f))}
+    named = [rule_names[n] for n in NAME_RE.findall(section(text, 3)) if n in rule_names]
+    in_order = [n for i, n in enumerate(named) if n not in named[:i]]
     assert in_order == step_rule_calls()
+
+
+def test_each_process_of_the_model_description_names_its_module() -> None:
+    # docs/model.md: every process section's heading names the module that implements it
+    text = (ROOT / "docs" / "model.md").read_text(encoding="utf-8")
+    for name in step_rule_calls():
+        if name == "persons_month":
+            continue
+        assert re.search(rf"^## \d+\. .*`{re.escape(documented_name(name).removeprefix('diaspora_sim.model.'))}`",
+                         text, re.M), f"docs/model.md has no section headed by {documented_name(name)}"
 
 
 def test_initialization_names_the_population_draw(text) -> None:

@@ -1,4 +1,8 @@
-"""The month's context: what the rules of one month share (policy in force, parameters, draws, flows)."""
+"""The month's context: what the rules of one month share (policy in force, parameters, draws, flows).
+
+The rules take it as `ctx`, beside the state `s`; their compiled kernels take it as bundles
+(rules.bundles).
+"""
 
 from __future__ import annotations
 

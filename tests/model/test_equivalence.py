@@ -3,15 +3,15 @@
 Issue 4 replaced the per-rule NumPy PCG64 arrays (one float32 per agent row and month) with
 counter-based draws computed only for the rows a rule concerns (streams.draw). Every random
 number changed, so runs are no longer identical to those before; this test shows the outcomes
-are statistically equivalent. `tests/data/streams_reference.json` holds end-of-run outcomes of
-the frozen baseline `tests/data/equivalence_baseline.yaml` over seeds 1-30 at scale 400, made
+are statistically equivalent. `tests/model/data/streams_reference.json` holds end-of-run outcomes of
+the frozen baseline `tests/model/data/equivalence_baseline.yaml` over seeds 1-30 at scale 400, made
 with the NumPy streams at commit a65eb9e (by `outcomes()` below). The same 30 seeds are run
 now, and for every outcome the difference of means must be within 4 standard errors (Welch;
 about 1 in 16,000 per outcome by chance alone) and the two samples must not differ by a
 Kolmogorov-Smirnov test at the 0.1 % level.
 
 A change of the model's rules changes the outcomes too: regenerate the reference then, from
-the commit before the change, with `python tests/test_equivalence.py tests/data/streams_reference.json`.
+the commit before the change, with `python tests/model/test_equivalence.py tests/model/data/streams_reference.json`.
 """
 
 from __future__ import annotations
@@ -78,7 +78,7 @@ if __name__ == "__main__":
 
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
     doc = {
-        "what": "end-of-run outcomes of tests/data/equivalence_baseline.yaml, seeds 1-30, scale 400",
+        "what": "end-of-run outcomes of tests/model/data/equivalence_baseline.yaml, seeds 1-30, scale 400",
         "commit": commit, "scale": 400, "seeds": list(range(1, 31)), "values": outcomes(range(1, 31)),
     }
     Path(sys.argv[1]).write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")

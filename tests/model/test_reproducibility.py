@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import fields
-from pathlib import Path
 
 import mesa
 import numpy as np
@@ -13,12 +12,7 @@ from diaspora_sim.model.model import DiasporaModel, Emigrant
 from diaspora_sim.scenario.loading import load_scenario, with_run
 from diaspora_sim.scenario.schema import CATEGORIES
 
-BASELINE = Path(__file__).resolve().parents[1] / "scenarios" / "baseline_2022.yaml"
-
-
-@pytest.fixture(scope="module")
-def baseline():
-    return with_run(load_scenario(BASELINE), scale=400, months=18, seed=7)
+from .builders import BASELINE
 
 
 def assert_recorders_equal(a: DiasporaModel, b: DiasporaModel) -> None:

@@ -9,7 +9,6 @@ hinge on one lucky seed.
 from __future__ import annotations
 
 from functools import cache
-from pathlib import Path
 
 import pytest
 
@@ -17,7 +16,8 @@ from diaspora_sim.model.model import DiasporaModel
 from diaspora_sim.scenario.loading import load_scenario, with_run
 from diaspora_sim.scenario.schema import CATEGORIES
 
-BASELINE = Path(__file__).resolve().parents[1] / "scenarios" / "baseline_2022.yaml"
+from .builders import BASELINE
+
 ALL_C = len(CATEGORIES)  # category index of 'ALL'
 IT = CATEGORIES.index("it_specialist")
 ACADEMIC = CATEGORIES.index("academic")

@@ -1,0 +1,32 @@
+"""Codes and constants the rules share: category indices, status and income codes, entry routes.
+
+They are plain module constants (ints and arrays), which compiled kernels read as constants.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ...scenario.schema import CATEGORIES
+from ..state import Income, Status
+
+IT = CATEGORIES.index("it_specialist")
+JOURNALIST = CATEGORIES.index("journalist_activist")
+ACADEMIC = CATEGORIES.index("academic")
+BUSINESS = CATEGORIES.index("businessperson")
+C = len(CATEGORIES)
+
+VISA_FREE, VISA, HUMANITARIAN, ASYLUM_PENDING = Status.VISA_FREE, Status.VISA, Status.HUMANITARIAN, Status.ASYLUM_PENDING
+TEMPORARY, PERMANENT, REFUGEE, IRREGULAR = Status.TEMPORARY, Status.PERMANENT, Status.REFUGEE, Status.IRREGULAR
+REMOTE_WESTERN, REMOTE_RUSSIAN = Income.REMOTE_WESTERN, Income.REMOTE_RUSSIAN
+
+PASSPORT_RENEWAL_MONTHS = 120  # a renewed Russian foreign passport is valid ten years
+JOB_HORIZON_MONTHS = 6  # chance of finding work within half a year, used by the choice model
+
+# Entry routes. Each has the legal security it gives on arrival (the scale of LEGAL_SECURITY),
+# whether it comes with a job (work and IT-talent visas are tied to a job offer) and the status
+# it gives on arrival.
+ROUTE_FREE, ROUTE_VISA, ROUTE_HUMANITARIAN, ROUTE_IT, ROUTE_WORK = 0, 1, 2, 3, 4
+ROUTE_SECURITY = np.array([0.2, 0.3, 0.6, 0.6, 0.6])
+ROUTE_JOB = np.array([False, False, False, True, True])
+ROUTE_STATUS = np.array([VISA_FREE, VISA, HUMANITARIAN, TEMPORARY, TEMPORARY], np.int8)

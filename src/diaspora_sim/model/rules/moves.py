@@ -1,0 +1,67 @@
+"""Consequences of a move (docs/model.md section 12.7): to another host, or back to Russia."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..state import State, Status
+from .codes import ROUTE_FREE, ROUTE_HUMANITARIAN, ROUTE_JOB, ROUTE_VISA
+
+if TYPE_CHECKING:
+    from ..context import MonthContext
+
+
+def move_to_host(s: State, ctx: MonthContext, rows: np.ndarray, dest: np.ndarray, route: np.ndarray) -> None:
+    """Move emigrants to host `dest` with the status their entry route gives."""
+    if len(rows) == 0:
+        return
+    p, H = ctx.policy, ctx.n_hosts
+    origin = s.location[rows]
+    c = s.category[rows]
+    from_host = origin < H
+    ctx.count("departures", origin[from_host], c[from_host])
+    ctx.count("onward_moves", origin[from_host], c[from_host])
+    ctx.count("arrivals", dest, c)
+    ctx.count("first_departures", dest[origin == H + 1], c[origin == H + 1])
+    ctx.count("reemigrations", dest[origin == H], c[origin == H])
+    s.moves[rows[from_host]] += 1
+    s.left[rows] = True
+    s.location[rows] = dest
+    s.cash[rows] -= p.travel_cost[dest]
+    s.employed[rows] = ROUTE_JOB[route]
+    s.asylum_refused[rows] = False
+    s.integration[rows] = np.where(from_host, s.integration[rows] * ctx.integration.carry_over, 0.0)
+    s.months_resident[rows] = 0
+    status = np.select(
+        [route == ROUTE_FREE, route == ROUTE_VISA, route == ROUTE_HUMANITARIAN],
+        [Status.VISA_FREE, Status.VISA, Status.HUMANITARIAN],
+        Status.TEMPORARY,  # work and IT-talent visas
+    )
+    s.status[rows] = status
+    s.stay_left[rows] = np.select(
+        [route == ROUTE_FREE, route == ROUTE_VISA],
+        # entry on an internal passport or travel document where no visa-free stay is set: 3 months
+        [np.where(p.visa_free_months[dest] > 0, p.visa_free_months[dest], 3), p.visa_months[dest]],
+        p.permit_months[dest],
+    )
+
+
+def move_to_russia(s: State, ctx: MonthContext, rows: np.ndarray, *, forced: bool) -> None:
+    """Emigrants abroad go back to Russia (by choice, or deported / extradited when `forced`)."""
+    if len(rows) == 0:
+        return
+    origin, c = s.location[rows], s.category[rows]
+    ctx.count("departures", origin, c)
+    ctx.count("returns", origin, c)
+    if forced:
+        ctx.count("forced_returns", origin, c)
+    s.location[rows] = ctx.RU
+    s.status[rows] = Status.NONE
+    s.stay_left[rows] = 0
+    s.employed[rows] = False
+    s.integration[rows] = 0.0
+    s.travel_doc[rows] = False
+    s.cash[rows] -= ctx.russia.return_cost_usd
+    s.returns[rows] += 1
