@@ -236,4 +236,4 @@ def Page() -> None:
             ExportPanel()
         with solara.Card("Levers"):
             LeverPanel()
-    SolaraViz(model, components=PANELS, model_params={"config": model.config}, name="diaspora_sim dashboard")
+    SolaraViz(model, components=PANELS, model_params={"scenario": model.config}, name="diaspora_sim dashboard")
