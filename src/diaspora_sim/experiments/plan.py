@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import copy
 import difflib
-import hashlib
-import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from ..core.errors import InputError, Problem
+from ..core.hashing import sha_of
 from ..core.safe_yaml import line_of, read_yaml
 from ..model.metrics import METRICS
 from ..scenario.loading import load_scenario, to_yaml, validate
@@ -118,24 +117,20 @@ class Plan:
         }
 
 
-def _sha(obj: Any) -> str:
-    return hashlib.sha256(json.dumps(obj, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
-
-
 def scenario_sha(data: dict[str, Any]) -> str:
     """SHA-256 of resolved scenario data, without its seed (the seed is the replicate's, not the file's)."""
-    return _sha({**data, "run": {k: v for k, v in data["run"].items() if k != "seed"}})
+    return sha_of({**data, "run": {k: v for k, v in data["run"].items() if k != "seed"}})
 
 
 def point_id(scenario: ScenarioSpec, assignments: tuple[tuple[str, Any], ...]) -> str:
     """The id of a scenario at a parameter point: its name, resolved data, concrete assignments and months."""
-    return _sha({"name": scenario.name, "scenario": scenario.sha256, "assignments": assignments,
+    return sha_of({"name": scenario.name, "scenario": scenario.sha256, "assignments": assignments,
                  "months": scenario.months})
 
 
 def run_id(point: str, replicate: int, seed: int) -> str:
     """The id of a run: its point's id (:func:`point_id`), replicate and seed."""
-    return _sha({"point": point, "replicate": replicate, "seed": seed})[:20]
+    return sha_of({"point": point, "replicate": replicate, "seed": seed})[:20]
 
 
 def make_plan(exp: Experiment, source: str | Path | None = None, name: str | None = None,
