@@ -20,7 +20,7 @@ from .targets import Quantity, Target, metrics_of, quantities
 
 SeriesKey = tuple[str, str, str]
 """(metric, location, category) of a monthly series."""
-Series = dict[SeriesKey, pd.DataFrame]
+SeriesByKey = dict[SeriesKey, pd.DataFrame]
 """The monthly series of several runs: a run_id x month table by (metric, location, category)."""
 
 REQUIRED = ("host", "category", "metric", "value")
@@ -64,7 +64,7 @@ def restrict(df: pd.DataFrame, keys: set[SeriesKey]) -> pd.DataFrame:
     return df[idx.isin(wanted)].reset_index(drop=True)
 
 
-def index_series(df: pd.DataFrame, metrics: set[str]) -> Series:
+def index_series(df: pd.DataFrame, metrics: set[str]) -> SeriesByKey:
     """The run_id x month tables of the given metrics, by (metric, location, category)."""
     sub = df[df["metric"].isin(metrics)]
     out = {}
@@ -80,7 +80,7 @@ def runs_of(df: pd.DataFrame) -> pd.Index:
     return pd.Index(sorted(df["run_id"].unique()), name="run_id")
 
 
-def quantity_series(q: Quantity, series: Series, runs: pd.Index, months: list[str] | None = None) -> pd.DataFrame:
+def quantity_series(q: Quantity, series: SeriesByKey, runs: pd.Index, months: list[str] | None = None) -> pd.DataFrame:
     """The monthly values of a quantity (its hosts summed), run_id x month; NaN where undefined."""
     months = months or q.months()
     total = None
@@ -91,7 +91,7 @@ def quantity_series(q: Quantity, series: Series, runs: pd.Index, months: list[st
     return total  # type: ignore[return-value]
 
 
-def quantity_values(q: Quantity, series: Series, runs: pd.Index) -> pd.Series:
+def quantity_values(q: Quantity, series: SeriesByKey, runs: pd.Index) -> pd.Series:
     """The value of a quantity in each run: its months aggregated (NaN if any month is undefined)."""
     v = quantity_series(q, series, runs).to_numpy(dtype=float)
     bad = np.isnan(v).any(axis=1)
@@ -129,7 +129,7 @@ def target_values(targets: list[Target], table: Any) -> pd.DataFrame:
 
 
 __all__ = [
-    "Series",
+    "SeriesByKey",
     "index_series",
     "quantity_series",
     "quantity_values",
