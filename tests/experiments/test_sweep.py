@@ -94,7 +94,8 @@ def test_results_folder_layout(reference) -> None:
     assert sorted(p.stem for p in (out / "summary").glob("*.parquet")) == sorted(ids)
     assert not list((out / "failed").iterdir())
     assert {p.name for p in (out / "scenarios").iterdir()} == {"baseline_2022.yaml", "restrictive_eu.yaml"}
-    assert not [p for p in out.rglob(".*")], "temporary files left behind"
+    assert not [p for p in out.rglob(".*") if p.name != ".lock"], "temporary files left behind"
+    assert (out / ".lock").read_bytes() == b"", "the lock file is emptied when the sweep ends"
     log = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
     assert sorted(e["run_id"] for e in log if e["status"] == "ok") == sorted(ids)
 

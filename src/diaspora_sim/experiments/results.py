@@ -7,7 +7,6 @@ not with the size of the sweep.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -17,7 +16,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.dataset as ds
 
-from .folder import MANIFEST, completed_ids, failed_runs, results_error
+from .folder import MANIFEST, completed_ids, failed_runs, read_results_manifest, results_error
+
+EXPECTS = "this command expects a results folder written by `sweep`, `compare` or `validate`"
 
 
 @dataclass
@@ -30,11 +31,16 @@ class Results:
 
     @classmethod
     def open(cls, path: str | Path) -> Results:
-        """Open a results folder; ResultsError if it has no manifest."""
+        """Open a results folder; InputError, saying what the folder is, for anything else (a run
+        folder, a report, a damaged manifest, a user's folder).
+        """
         path = Path(path)
-        if not (path / MANIFEST).is_file():
+        if not path.is_dir():
+            raise results_error(f"{path} is not a results folder ({'no such folder' if not path.exists() else 'not a folder'}"
+                                f"); {EXPECTS}")
+        manifest = read_results_manifest(path, EXPECTS)
+        if manifest is None:
             raise results_error(f"{path} is not a results folder (no {MANIFEST}); make one with `sweep` or `compare`")
-        manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
         planned = {r["run_id"] for r in manifest["runs"]}
         return cls(path, manifest, completed_ids(path) & planned)
 
