@@ -20,6 +20,9 @@ from .folder import RESULTS
 from .plan import RunTask
 from .runner import Runner, RunResult, lost
 
+LOOPBACK = "127.0.0.1"
+"""Where a local Dask cluster listens (never every interface)."""
+
 
 def default_workers() -> int:
     """The cores this process may use."""
@@ -116,7 +119,8 @@ def run_local(tasks: deque[RunTask], data: dict[str, dict], runner: Runner, hand
 
 def run_dask(tasks: deque[RunTask], data: dict[str, dict], runner: Runner, handle: Callable[[RunTask, RunResult], None],
               workers: int, scheduler: str | None, quiet: bool = False, **_: Any) -> None:
-    """Dask distributed: the scheduler at `scheduler`, or a local cluster of `workers` processes.
+    """Dask distributed: the scheduler at `scheduler`, or a local cluster of `workers` processes whose
+    scheduler, workers and dashboard listen on 127.0.0.1 only.
 
     Dask reschedules the runs of a worker that dies; a run whose workers died
     ``distributed.scheduler.allowed-failures`` times (default 3) is recorded as failed.
@@ -129,8 +133,9 @@ def run_dask(tasks: deque[RunTask], data: dict[str, dict], runner: Runner, handl
     if scheduler:
         client = Client(scheduler, timeout="30s")
     else:
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
-                               silence_logs=logging.ERROR)
+        # the scheduler, the workers and the dashboard listen on the loopback interface only
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host=LOOPBACK,
+                               dashboard_address=f"{LOOPBACK}:0", silence_logs=logging.ERROR)
         client = Client(cluster)
     try:
         if not quiet:
