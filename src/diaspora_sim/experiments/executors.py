@@ -13,6 +13,7 @@ from collections import Counter, deque
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 from typing import Any
 
 from ..core.errors import input_error
@@ -32,16 +33,42 @@ def default_workers() -> int:
         return os.cpu_count() or 1
 
 
-def _watch_parent() -> None:
-    """Worker initializer: exit when the process that started this worker dies (e.g. the sweep
-    was killed with kill -9), instead of lingering as an orphan.
+def _process_state(pid: int) -> tuple[str, str] | None:
+    """(state, start time) of a process from /proc, or None if it does not exist; ("?", "") without /proc."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        if Path("/proc/self/stat").exists():
+            return None
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return None
+        except PermissionError:
+            pass
+        return "?", ""
+    except (OSError, IndexError):
+        return "?", ""
+    return fields[0], fields[19]
+
+
+def _watch_parent(sweep: int | None = None) -> None:
+    """Worker initializer: exit when the sweep that started this worker dies (e.g. it was killed with
+    kill -9), instead of lingering as an orphan. `sweep` is the sweep's process id: a worker's parent
+    is a fork server, which itself lives as long as its workers do, so the sweep is watched directly
+    (it is dead when gone, a zombie, or its id was reused by a process started at another time).
     """
     parent = os.getppid()
+    sweep = sweep or parent
+    first = _process_state(sweep)
+    started = first[1] if first else ""
 
     def watch() -> None:
-        while os.getppid() == parent:
+        while True:
+            state = _process_state(sweep)
+            if os.getppid() != parent or state is None or state[0] in ("Z", "X") or state[1] != started:
+                os._exit(1)
             time.sleep(0.5)
-        os._exit(1)
 
     threading.Thread(target=watch, daemon=True).start()
 
@@ -74,7 +101,8 @@ def run_local(tasks: deque[RunTask], data: dict[str, dict], runner: Runner, hand
     ctx = _process_context()
 
     def new_pool() -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(workers, mp_context=ctx, initializer=_watch_parent)
+        return ProcessPoolExecutor(workers, mp_context=ctx, initializer=_watch_parent,
+                                   initargs=(os.getpid(),))
 
     attempts: Counter[str] = Counter()
     suspects: deque[RunTask] = deque()
