@@ -363,7 +363,7 @@ def test_readme_set_example_changes_an_outcome() -> None:
 
     readme = (ROOT / "README.md").read_text()
     assert "--set hosts.DE.stay.renewal_probability=0.5" in readme
-    assert "humanitarian_visa=true" not in readme
+    assert "--set hosts.DE.entry.humanitarian_visa=true --out" not in readme
     stocks = []
     for sets in ([], ["hosts.DE.stay.renewal_probability=0.5"]):
         done = api.run(api.load_scenario(BASELINE, sets), months=30, scale=2000, progress=False)
