@@ -374,3 +374,17 @@ def test_readme_set_example_changes_an_outcome() -> None:
         rows = table[(table["metric"] == "stock") & (table["host"] == "DE") & (table["category"] == "ALL")]
         stocks.append(float(rows["value"].iloc[-1]))
     assert stocks[1] < 0.8 * stocks[0]
+
+
+@pytest.mark.parametrize("damage", ["garbage", "missing"])
+def test_results_and_compare_on_a_damaged_run_file(damage: str, results_dir: Path, tmp_path: Path, capsys) -> None:
+    broken = tmp_path / "broken"
+    shutil.copytree(results_dir, broken)
+    victim = sorted((broken / "runs").glob("*.parquet"))[0]
+    if damage == "missing":
+        victim.unlink()
+    else:
+        victim.write_bytes(b"PAR1 damaged")
+    for args in (["results", str(broken)], ["compare", "--results", str(broken), "--report", str(tmp_path / "r")]):
+        status, err = cli(args, capsys)
+        assert status == 2 and f"{broken}: a file of its runs/ cannot be read" in err

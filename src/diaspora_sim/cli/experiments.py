@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 from .common import EXIT_BAD_INPUT, EXIT_RUNS_FAILED, execute, executor_options
@@ -40,8 +42,23 @@ def _results(args: argparse.Namespace) -> int:
     from ..analysis.report import results_text
     from ..experiments.results import Results
 
-    print(results_text(Results.open(args.folder), max_rows=args.max_rows))
+    results = Results.open(args.folder)
+    with _reading(results.path):
+        print(results_text(results, max_rows=args.max_rows))
     return 0
+
+
+@contextlib.contextmanager
+def _reading(folder: Path) -> Iterator[None]:
+    """Errors of the Parquet reader on a damaged results folder, as a message."""
+    import pyarrow as pa
+
+    from ..experiments.results import damaged
+
+    try:
+        yield
+    except (pa.ArrowException, OSError) as exc:
+        raise damaged(folder, "runs", exc) from None
 
 
 def _compare(args: argparse.Namespace) -> int:
@@ -67,8 +84,9 @@ def _compare(args: argparse.Namespace) -> int:
             return status
         names = None
     results = Results.open(folder)
-    dates = parse_dates(args.dates, available_dates(results)) if args.dates else None
-    cmp = compare(results, names, dates, confidence=args.confidence, target=args.target_half_width)
+    with _reading(folder):
+        dates = parse_dates(args.dates, available_dates(results)) if args.dates else None
+        cmp = compare(results, names, dates, confidence=args.confidence, target=args.target_half_width)
     report = write_report(cmp, Path(args.report) if args.report else folder / "report")
     print(headline_text(cmp))
     print(f"report: {report}")
