@@ -176,12 +176,26 @@ def test_process_pool_gives_identical_files(reference, tmp_path: Path) -> None:
     assert files(tmp_path / "out") == files(ref_out)
 
 
-def test_dask_local_cluster_gives_identical_files(reference, tmp_path: Path) -> None:
-    pytest.importorskip("distributed")
+def test_dask_local_cluster_gives_identical_files(reference, tmp_path: Path, monkeypatch) -> None:
+    """... and its scheduler, workers and dashboard listen on the loopback interface only."""
+    distributed = pytest.importorskip("distributed")
+    seen = []
+
+    class Recorded(distributed.LocalCluster):
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, **kwargs)
+            seen.append((self.scheduler_address, self.dashboard_link,
+                         [w["host"] for w in self.scheduler_info["workers"].values()]))
+
+    monkeypatch.setattr(distributed, "LocalCluster", Recorded)
     path, ref_out = reference
     report = run_sweep(plan_of(path), tmp_path / "out", executor="dask", workers=2, progress=False)
     assert report.ok and report.ran == 12
     assert files(tmp_path / "out") == files(ref_out)
+    [(scheduler, dashboard, hosts)] = seen
+    assert scheduler.startswith("tcp://127.0.0.1:")
+    assert dashboard.startswith("http://127.0.0.1:")
+    assert hosts and set(hosts) == {"127.0.0.1"}
 
 
 def test_resume_after_kill_9_gives_the_uninterrupted_results(scenarios: Path, tmp_path: Path, monkeypatch, capsys) -> None:
