@@ -304,7 +304,7 @@ def test_a_failing_run_is_recorded_and_retried_on_resume(reference, tmp_path: Pa
     records = sorted((out / "failed").glob("*.json"))
     assert len(records) == 4
     doc = json.loads(records[0].read_text())
-    assert doc["replicate"] == 1 and doc["seed"] == 1
+    assert doc["replicate"] == 1 and doc["seed"] == 2  # base seed 1 (the default) + replicate 1
     assert doc["error"].startswith("Traceback") and "ValueError" in doc["error"]  # the data guard refused it
     assert Results.open(out).failed() and len(Results.open(out).completed) == 8
 
