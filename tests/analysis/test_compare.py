@@ -151,7 +151,7 @@ def test_compare_report(compared) -> None:
         assert f"]({name})" in text
         data = (report / name).read_bytes()
         assert data.startswith(PNG_MAGIC) and len(data) > 10_000
-    assert "reference: **baseline_2022**" in text and "seeds 0 to 2" in text
+    assert "reference: **baseline_2022**" in text and "seeds 1 to 3" in text
     for heading in ("## Headline, 2024-03", "### Return rate, 2023-03", "### Integration rate, 2024-03",
                     "## Replications needed"):
         assert heading in text

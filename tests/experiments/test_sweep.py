@@ -94,7 +94,8 @@ def test_results_folder_layout(reference) -> None:
     assert sorted(p.stem for p in (out / "summary").glob("*.parquet")) == sorted(ids)
     assert not list((out / "failed").iterdir())
     assert {p.name for p in (out / "scenarios").iterdir()} == {"baseline_2022.yaml", "restrictive_eu.yaml"}
-    assert not [p for p in out.rglob(".*")], "temporary files left behind"
+    assert not [p for p in out.rglob(".*") if p.name != ".lock"], "temporary files left behind"
+    assert (out / ".lock").read_bytes() == b"", "the lock file is emptied when the sweep ends"
     log = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
     assert sorted(e["run_id"] for e in log if e["status"] == "ok") == sorted(ids)
 
@@ -175,12 +176,26 @@ def test_process_pool_gives_identical_files(reference, tmp_path: Path) -> None:
     assert files(tmp_path / "out") == files(ref_out)
 
 
-def test_dask_local_cluster_gives_identical_files(reference, tmp_path: Path) -> None:
-    pytest.importorskip("distributed")
+def test_dask_local_cluster_gives_identical_files(reference, tmp_path: Path, monkeypatch) -> None:
+    """... and its scheduler, workers and dashboard listen on the loopback interface only."""
+    distributed = pytest.importorskip("distributed")
+    seen = []
+
+    class Recorded(distributed.LocalCluster):
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, **kwargs)
+            seen.append((self.scheduler_address, self.dashboard_link,
+                         [w["host"] for w in self.scheduler_info["workers"].values()]))
+
+    monkeypatch.setattr(distributed, "LocalCluster", Recorded)
     path, ref_out = reference
     report = run_sweep(plan_of(path), tmp_path / "out", executor="dask", workers=2, progress=False)
     assert report.ok and report.ran == 12
     assert files(tmp_path / "out") == files(ref_out)
+    [(scheduler, dashboard, hosts)] = seen
+    assert scheduler.startswith("tcp://127.0.0.1:")
+    assert dashboard.startswith("http://127.0.0.1:")
+    assert hosts and set(hosts) == {"127.0.0.1"}
 
 
 def test_resume_after_kill_9_gives_the_uninterrupted_results(scenarios: Path, tmp_path: Path, monkeypatch, capsys) -> None:
@@ -289,7 +304,7 @@ def test_a_failing_run_is_recorded_and_retried_on_resume(reference, tmp_path: Pa
     records = sorted((out / "failed").glob("*.json"))
     assert len(records) == 4
     doc = json.loads(records[0].read_text())
-    assert doc["replicate"] == 1 and doc["seed"] == 1
+    assert doc["replicate"] == 1 and doc["seed"] == 2  # base seed 1 (the default) + replicate 1
     assert doc["error"].startswith("Traceback") and "ValueError" in doc["error"]  # the data guard refused it
     assert Results.open(out).failed() and len(Results.open(out).completed) == 8
 

@@ -88,7 +88,7 @@ class ABCSettings(Strict):
         0.02, ge=0.0, lt=1.0, description="Stop after a generation whose acceptance rate fell below this."
     )
     replicates: int = Field(2, ge=1, le=50, description="Runs per parameter vector (seeds base_seed, base_seed + 1, ...).")
-    base_seed: int = Field(1, ge=0, description="Seed of the first run of every parameter vector.")
+    base_seed: int = Field(1, ge=0, le=2**63 - 51, description="Seed of the first run of every parameter vector.")
     scale: float | None = Field(300.0, ge=1.0, description="Persons per agent in the runs (null: the scenario's).")
     months: int | None = Field(
         None, ge=1, le=600, description="Months simulated (null: up to the last month an in-sample target reads)."
@@ -97,7 +97,8 @@ class ABCSettings(Strict):
         "log_ratio", description="Discrepancy per target: |ln(model / observed)| or |model - observed| / observed."
     )
     kernel_scale: float = Field(2.0, gt=0.0, description="Perturbation covariance = this times the weighted covariance.")
-    seed: int = Field(0, ge=0, description="Seed of the sampler's random numbers (prior draws, resampling, perturbation).")
+    seed: int = Field(1, ge=0, le=2**63 - 1,
+                      description="Seed of the sampler's random numbers (prior draws, resampling, perturbation).")
 
 
 class TargetSelection(Strict):

@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 from .common import EXIT_BAD_INPUT, EXIT_RUNS_FAILED, execute, executor_options
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    from ..experiments.folder import default_folder
+    from ..experiments.folder import check_results_folder, default_folder
     from ..experiments.plan import make_plan
     from ..experiments.spec import load_experiment
 
     exp = load_experiment(args.experiment)
     plan = make_plan(exp, args.experiment)
     out = Path(args.out) if args.out else default_folder(plan.name)
+    check_results_folder(out)  # a new path, an empty folder or a results folder to resume: refused before any run
     if args.dry_run:
         print(f"{plan.name}: {len(plan.scenarios)} scenarios x {len(plan.points)} points x {exp.replications} "
               f"replications = {len(plan.tasks)} runs, seeds {exp.seed} to {exp.seed + exp.replications - 1}; "
@@ -39,20 +42,39 @@ def _results(args: argparse.Namespace) -> int:
     from ..analysis.report import results_text
     from ..experiments.results import Results
 
-    print(results_text(Results.open(args.folder), max_rows=args.max_rows))
+    results = Results.open(args.folder)
+    with _reading(results.path):
+        print(results_text(results, max_rows=args.max_rows))
     return 0
+
+
+@contextlib.contextmanager
+def _reading(folder: Path) -> Iterator[None]:
+    """Errors of the Parquet reader on a damaged results folder, as a message."""
+    import pyarrow as pa
+
+    from ..experiments.results import damaged
+
+    try:
+        yield
+    except (pa.ArrowException, OSError) as exc:
+        raise damaged(folder, "runs", exc) from None
 
 
 def _compare(args: argparse.Namespace) -> int:
     from ..analysis.arms import available_dates, parse_dates
     from ..analysis.comparison import compare
     from ..analysis.report import headline_text, write_report
+    from ..core.files import check_output_folder
     from ..experiments.results import Results
 
     status = 0
+    if args.report:  # an explicit report folder that exists is replaced only with --overwrite (checked before the runs)
+        check_output_folder(Path(args.report), kind="comparison-report", overwrite=args.overwrite, option="--report")
     if args.results:
         folder = Path(args.results)
         names = args.scenarios or None
+        Results.open(folder)  # what the folder is, before anything else
     else:
         if not args.scenarios:
             print("compare: give scenario files, or --results DIR", file=sys.stderr)
@@ -62,8 +84,9 @@ def _compare(args: argparse.Namespace) -> int:
             return status
         names = None
     results = Results.open(folder)
-    dates = parse_dates(args.dates, available_dates(results)) if args.dates else None
-    cmp = compare(results, names, dates, confidence=args.confidence, target=args.target_half_width)
+    with _reading(folder):
+        dates = parse_dates(args.dates, available_dates(results)) if args.dates else None
+        cmp = compare(results, names, dates, confidence=args.confidence, target=args.target_half_width)
     report = write_report(cmp, Path(args.report) if args.report else folder / "report")
     print(headline_text(cmp))
     print(f"report: {report}")
@@ -112,12 +135,15 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     compare.add_argument("scenarios", nargs="*",
                          help="scenario files (the first is the reference); with --results: scenario names to compare")
     compare.add_argument("--reps", type=int, default=10, help="replications per scenario (default 10)")
-    compare.add_argument("--seed", type=int, default=0, help="base seed: replicate r uses seed + r (default 0)")
+    compare.add_argument("--seed", type=int, default=1, help="base seed: replicate r uses seed + r (default 1)")
     compare.add_argument("--scale", type=float, help="persons per agent (default: each scenario's)")
     compare.add_argument("--months", type=int, help="months to simulate (default: each scenario's)")
     compare.add_argument("--out", help="results folder to write (default: results/compare-<scenarios>)")
     compare.add_argument("--results", metavar="DIR", help="read this results folder instead of running")
-    compare.add_argument("--report", metavar="DIR", help="report folder (default: <results folder>/report)")
+    compare.add_argument("--report", metavar="DIR", help="report folder (default: <results folder>/report, replaced "
+                         "on every comparison)")
+    compare.add_argument("--overwrite", action="store_true",
+                         help="replace the --report folder if it exists and is a comparison report this tool wrote")
     compare.add_argument("--dates", help="months to report, YYYY-MM,YYYY-MM (default: the end and 12 and 24 months before)")
     compare.add_argument("--confidence", type=float, default=0.95, help="confidence level of intervals (default 0.95)")
     compare.add_argument("--target-half-width", type=float, default=0.005,

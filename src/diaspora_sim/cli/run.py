@@ -81,15 +81,61 @@ def _schema(args: argparse.Namespace) -> int:
 
 
 def _plot(args: argparse.Namespace) -> int:
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    from ..core.errors import input_error
+    from ..core.files import write_file
     from ..plots.run import compare_runs
 
-    missing = [d for d in args.runs if not (Path(d) / "timeseries.parquet").exists()]
-    if missing:
-        print(f"not a run folder (no timeseries.parquet): {', '.join(missing)}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    out = compare_runs([Path(d) for d in args.runs], Path(args.out))
+    out = Path(args.out)
+    formats = sorted(FigureCanvasBase.get_supported_filetypes())
+    if out.suffix.lower().lstrip(".") not in formats:
+        raise input_error(f"--out {out}: cannot tell the figure's format from its name; end it in "
+                          f"{', '.join('.' + f for f in formats)} (e.g. comparison.png)", what="output path")
+    runs = [Path(d) for d in args.runs]
+    for run in runs:
+        _check_run_folder(run)
+    try:
+        write_file(out, lambda tmp: compare_runs(runs, tmp), overwrite=args.overwrite)
+    except (ValueError, KeyError, OSError, ImportError) as exc:  # pyarrow's errors derive from these
+        raise input_error(f"the run folders {', '.join(map(str, runs))} cannot be read as run folders ({exc}); "
+                          "a run folder's timeseries.parquet is damaged or was not written by `run`",
+                          what="run folder") from None
     print(f"wrote {out}")
     return 0
+
+
+def _check_run_folder(run: Path) -> None:
+    """InputError unless `run` is a run folder with a readable time series (saying what it is otherwise)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from ..core.errors import input_error
+    from ..core.files import read_manifest
+
+    expects = "`plot` expects run folders written by `run`"
+    if not run.is_dir():
+        raise input_error(f"{run}: {'no such folder' if not run.exists() else 'not a folder'}; {expects}",
+                          what="run folder")
+    manifest = read_manifest(run)
+    kind = manifest.get("kind", "run") if manifest else None
+    if kind not in (None, "run") or (run / "summary").is_dir() and (run / "runs").is_dir():
+        what = "a results folder (written by `sweep`, `compare` or `validate`)" if kind in (None, "results") \
+            else f"a {kind} folder"
+        raise input_error(f"{run} is {what}, not a run folder; {expects} (`results` or `compare --results` read "
+                          "results folders)", what="run folder")
+    series = run / "timeseries.parquet"
+    if not series.is_file():
+        raise input_error(f"{run} is not a run folder (no timeseries.parquet); {expects}", what="run folder")
+    try:
+        names = set(pq.read_schema(series).names)
+    except (pa.ArrowException, OSError) as exc:
+        raise input_error(f"{series} is damaged (not a readable Parquet file: {exc}); run the scenario again",
+                          what="run folder") from None
+    missing = {"date", "host", "category", "metric", "value"} - names
+    if missing:
+        raise input_error(f"{series} lacks the columns {', '.join(sorted(missing))}; it was not written by `run`",
+                          what="run folder")
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
@@ -104,7 +150,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     run.add_argument("--overwrite", action="store_true",
                      help="replace the run folder if it exists and was written by this tool (never anything else)")
     run.add_argument("--set", action="append", default=[], metavar="PATH=VALUE",
-                     help="override a scenario field, e.g. hosts.DE.entry.humanitarian_visa=true")
+                     help="override a scenario field, e.g. hosts.DE.stay.renewal_probability=0.5")
     run.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
     run.add_argument("--quiet", action="store_true", help="print nothing but errors")
     run.set_defaults(func=_run)
@@ -120,5 +166,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
     plot = sub.add_parser("plot", help="overlay run folders in one comparison figure")
     plot.add_argument("runs", nargs="+", help="run folders")
-    plot.add_argument("--out", default="comparison.png", help="figure to write")
+    plot.add_argument("--out", default="comparison.png",
+                      help="figure to write; its suffix gives the format (.png, .pdf, .svg, ...; default comparison.png)")
+    plot.add_argument("--overwrite", action="store_true", help="replace the figure file if it exists")
     plot.set_defaults(func=_plot)

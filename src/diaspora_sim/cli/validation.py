@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import sys
 import time
@@ -34,6 +35,8 @@ def _as_options(exc: InputError) -> InputError:
 
 
 def _validate(args: argparse.Namespace) -> int:
+    from ..core.files import check_output_folder
+    from ..experiments.folder import check_results_folder
     from ..validation.fit import fit_results
     from ..validation.plan import plan_validation
     from ..validation.report import headline, run_meta, write_report
@@ -46,6 +49,9 @@ def _validate(args: argparse.Namespace) -> int:
     except InputError as exc:
         raise _as_options(exc) from None
     out = Path(args.out) if args.out else Path("results") / f"validate-{vp.scenario_file.stem}"
+    check_results_folder(out)  # before any run: a new path, an empty folder or a results folder to resume
+    if args.report:  # an explicit report folder that exists is replaced only with --overwrite
+        check_output_folder(Path(args.report), kind="validation-report", overwrite=args.overwrite, option="--report")
     started = time.perf_counter()
     status = execute(vp.plan, out, args)
     seconds = time.perf_counter() - started
@@ -99,6 +105,41 @@ def _print_calibration(result) -> None:  # noqa: ANN001 - a calibration.calibrat
     print(f"posterior: {result.folder}; calibrated scenario: {result.scenario}")
 
 
+def _check_calibration_folder(out: Path, create: bool) -> None:
+    """InputError unless `out` can hold a calibration: a new path, or a folder to resume (its runs/ are
+    results folders, its posterior/ a posterior folder: each checked when written); with `create`,
+    the folder is made.
+    """
+    from ..core.errors import input_error
+    from ..core.files import check_output_folder, os_reason
+
+    if not os.path.lexists(out):
+        check_output_folder(out, kind="calibration")  # the name, the parents, the permission
+    elif out.is_symlink() or not out.is_dir():
+        raise input_error(f"--out {out}: exists and is not a folder; give a new path (nothing was written)",
+                          what="output path")
+    elif not os.access(out, os.W_OK | os.X_OK):
+        raise input_error(f"--out {out}: cannot write there (permission denied)", what="output path")
+    if create:
+        try:
+            (out / "runs").mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise input_error(f"--out {out}: cannot write there: {os_reason(exc)}", what="output path") from None
+
+
+def _print_calibration_plan(setup, out: Path) -> None:  # noqa: ANN001 - a calibration.setup.Setup
+    """What `calibrate --dry-run` prints: the checked parameters, targets, seeds and the most runs."""
+    a = setup.config.abc
+    print(f"{setup.params_file}: ok against {setup.scenario_file}: {len(setup.names)} parameters, "
+          f"{len(setup.in_sample)} in-sample targets, {len(setup.holdout)} holdouts")
+    for p, paths in zip(setup.config.parameters, setup.concrete, strict=True):
+        print(f"  {p.name}: prior [{p.prior.low:g}, {p.prior.high:g}], {len(paths)} path(s): {', '.join(paths[:3])}"
+              + (" ..." if len(paths) > 3 else ""))
+    print(f"ABC-SMC: {a.particles} particles, at most {a.generations} generations and {a.max_simulations} vectors x "
+          f"{a.replicates} runs (seeds {', '.join(map(str, setup.seeds))}) = at most "
+          f"{a.max_simulations * a.replicates:,} runs of {setup.months} months; results would go to {out}")
+
+
 def _calibrate(args: argparse.Namespace) -> int:
     from ..calibration.calibrate import calibrate
     from ..calibration.screening import screen, write_screen
@@ -116,6 +157,10 @@ def _calibrate(args: argparse.Namespace) -> int:
         print(problem, file=sys.stderr)
         return EXIT_BAD_INPUT
     out = Path(args.out) if args.out else Path("results") / f"calibrate-{Path(args.params).stem}"
+    _check_calibration_folder(out, create=not args.dry_run)
+    if args.dry_run:
+        _print_calibration_plan(setup, out)
+        return 0
     opts = RunOptions(args.executor, args.workers, args.scheduler, args.retries, progress=not args.quiet)
     log = (lambda s: None) if args.quiet else (lambda s: print(s, file=sys.stderr))
     for note in setup.notes:
@@ -152,8 +197,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                     "(ARD) of the model and of naive baselines; a figure per target (docs/validation.md).")
     v.add_argument("scenario", nargs="?", help="scenario YAML file (default: the targets file's baseline)")
     v.add_argument("--reps", type=int, default=20, help="replications (default 20)")
-    v.add_argument("--seed", type=int, default=100,
-                   help="base seed: replicate r uses seed + r (default 100, apart from the calibration's seeds 1-2)")
+    v.add_argument("--seed", type=int, default=1,
+                   help="base seed: replicate r uses seed + r (default 1, as every command; the shipped calibration "
+                        "runs seeds 1001-1002)")
     v.add_argument("--scale", type=float, help="persons per agent (default: the scenario's)")
     v.add_argument("--months", type=int, help="months to simulate (default: up to the last month a target reads)")
     v.add_argument("--targets", help="targets file (default: data/targets.yaml of this checkout)")
@@ -161,7 +207,10 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                    help="a point target is matched within this relative difference (default 0.25)")
     v.add_argument("--confidence", type=float, default=0.95, help="confidence level of intervals (default 0.95)")
     v.add_argument("--out", help="results folder of the runs (default results/validate-<scenario>)")
-    v.add_argument("--report", metavar="DIR", help="report folder (default <results folder>/report)")
+    v.add_argument("--report", metavar="DIR", help="report folder (default <results folder>/report, replaced on "
+                   "every validation)")
+    v.add_argument("--overwrite", action="store_true",
+                   help="replace the --report folder if it exists and is a validation report this tool wrote")
     executor_options(v)
     v.set_defaults(func=_validate)
 
@@ -176,6 +225,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--out", help="output folder (default results/calibrate-<params file name>)")
     c.add_argument("--scenario-out", metavar="FILE",
                    help="also write the calibrated scenario here (it is always written to <out>/posterior/)")
+    c.add_argument("--dry-run", action="store_true",
+                   help="check the parameter file against the scenario and the targets, print the plan; run nothing")
     c.add_argument("--screen", action="store_true",
                    help="instead of calibrating, run each parameter at the ends of its prior and list the targets it moves")
     c.add_argument("--particles", type=int, help="override abc.particles")

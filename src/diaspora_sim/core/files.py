@@ -15,6 +15,7 @@ new folder is renamed into place.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
@@ -125,6 +126,41 @@ def write_folder(
     return out
 
 
+def check_output_file(out: Path, *, overwrite: bool = False, option: str = "--out") -> None:
+    """Raise InputError unless the single file `out` may be written: a new path (its folder
+    creatable), or with `overwrite` an existing regular file. A folder, a link or a device is refused.
+    """
+    out = Path(out)
+    if not os.path.lexists(out):
+        check_output_folder(out, kind="file", option=option)  # the same checks of the name and the parents
+        return
+    if out.is_symlink() or not out.is_file():
+        raise _refused(f"{option} {out}: exists and is not a regular file; give a new path (nothing was written)")
+    if not overwrite:
+        raise _refused(f"{option} {out}: exists; pass --overwrite to replace it, or give a new path")
+
+
+def write_file(out: Path, write: Callable[[Path], Any], *, overwrite: bool = False, option: str = "--out") -> Path:
+    """Write the single file `out` atomically: `write(tmp)` writes a temporary file beside it (same
+    suffix), which is then renamed into place; a failure leaves nothing behind (checks as
+    :func:`check_output_file`).
+    """
+    out = Path(out)
+    check_output_file(out, overwrite=overwrite, option=option)
+    tmp = out.with_name(f".{out.stem}.tmp-{os.getpid()}{out.suffix}")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        write(tmp)
+        check_output_file(out, overwrite=overwrite, option=option)  # again: it may have changed meanwhile
+        os.replace(tmp, out)
+    except OSError as exc:
+        raise _refused(f"{option} {out}: writing failed: {os_reason(exc)}; nothing was written") from None
+    finally:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+    return out
+
+
 def os_reason(exc: OSError) -> str:
     """What an operating-system error means for the user (a full disk said plainly)."""
     if exc.errno == errno.ENOSPC:
@@ -135,10 +171,19 @@ def os_reason(exc: OSError) -> str:
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write `data` to `path` through a temporary file in the same folder and an atomic rename."""
+    """Write `data` to `path` through a temporary file in the same folder and an atomic rename.
+
+    A failure (a full disk, a permission) raises the OSError and leaves neither the temporary file
+    nor a partial `path` behind.
+    """
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise

@@ -13,12 +13,16 @@ from collections import Counter, deque
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 from typing import Any
 
 from ..core.errors import input_error
 from .folder import RESULTS
 from .plan import RunTask
 from .runner import Runner, RunResult, lost
+
+LOOPBACK = "127.0.0.1"
+"""Where a local Dask cluster listens (never every interface)."""
 
 
 def default_workers() -> int:
@@ -29,16 +33,42 @@ def default_workers() -> int:
         return os.cpu_count() or 1
 
 
-def _watch_parent() -> None:
-    """Worker initializer: exit when the process that started this worker dies (e.g. the sweep
-    was killed with kill -9), instead of lingering as an orphan.
+def _process_state(pid: int) -> tuple[str, str] | None:
+    """(state, start time) of a process from /proc, or None if it does not exist; ("?", "") without /proc."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        if Path("/proc/self/stat").exists():
+            return None
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return None
+        except PermissionError:
+            pass
+        return "?", ""
+    except (OSError, IndexError):
+        return "?", ""
+    return fields[0], fields[19]
+
+
+def _watch_parent(sweep: int | None = None) -> None:
+    """Worker initializer: exit when the sweep that started this worker dies (e.g. it was killed with
+    kill -9), instead of lingering as an orphan. `sweep` is the sweep's process id: a worker's parent
+    is a fork server, which itself lives as long as its workers do, so the sweep is watched directly
+    (it is dead when gone, a zombie, or its id was reused by a process started at another time).
     """
     parent = os.getppid()
+    sweep = sweep or parent
+    first = _process_state(sweep)
+    started = first[1] if first else ""
 
     def watch() -> None:
-        while os.getppid() == parent:
+        while True:
+            state = _process_state(sweep)
+            if os.getppid() != parent or state is None or state[0] in ("Z", "X") or state[1] != started:
+                os._exit(1)
             time.sleep(0.5)
-        os._exit(1)
 
     threading.Thread(target=watch, daemon=True).start()
 
@@ -71,7 +101,8 @@ def run_local(tasks: deque[RunTask], data: dict[str, dict], runner: Runner, hand
     ctx = _process_context()
 
     def new_pool() -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(workers, mp_context=ctx, initializer=_watch_parent)
+        return ProcessPoolExecutor(workers, mp_context=ctx, initializer=_watch_parent,
+                                   initargs=(os.getpid(),))
 
     attempts: Counter[str] = Counter()
     suspects: deque[RunTask] = deque()
@@ -116,7 +147,8 @@ def run_local(tasks: deque[RunTask], data: dict[str, dict], runner: Runner, hand
 
 def run_dask(tasks: deque[RunTask], data: dict[str, dict], runner: Runner, handle: Callable[[RunTask, RunResult], None],
               workers: int, scheduler: str | None, quiet: bool = False, **_: Any) -> None:
-    """Dask distributed: the scheduler at `scheduler`, or a local cluster of `workers` processes.
+    """Dask distributed: the scheduler at `scheduler`, or a local cluster of `workers` processes whose
+    scheduler, workers and dashboard listen on 127.0.0.1 only.
 
     Dask reschedules the runs of a worker that dies; a run whose workers died
     ``distributed.scheduler.allowed-failures`` times (default 3) is recorded as failed.
@@ -129,8 +161,9 @@ def run_dask(tasks: deque[RunTask], data: dict[str, dict], runner: Runner, handl
     if scheduler:
         client = Client(scheduler, timeout="30s")
     else:
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
-                               silence_logs=logging.ERROR)
+        # the scheduler, the workers and the dashboard listen on the loopback interface only
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host=LOOPBACK,
+                               dashboard_address=f"{LOOPBACK}:0", silence_logs=logging.ERROR)
         client = Client(cluster)
     try:
         if not quiet:

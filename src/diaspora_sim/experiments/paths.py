@@ -39,7 +39,7 @@ def apply_assignment(data: dict[str, Any], path: str, value: Any) -> None:
         raise KeyError(f"unknown host {parts[1]!r}; known hosts: {', '.join(data.get('hosts', {}))}")
     if parts[0] == "timeline" and len(parts) >= 4 and parts[2] == "set":
         events = data.get("timeline", [])
-        if not parts[1].isdigit() or int(parts[1]) >= len(events):
+        if not (parts[1].isascii() and parts[1].isdigit()) or int(parts[1]) >= len(events):
             raise KeyError(f"timeline.{parts[1]}: no such event (the timeline has events 0 to {len(events) - 1})")
         index, key = int(parts[1]), ".".join(parts[3:])
         event = events[index]

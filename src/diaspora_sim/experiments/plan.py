@@ -26,14 +26,12 @@ from ..core.errors import InputError, Problem
 from ..core.hashing import sha_of
 from ..core.safe_yaml import line_of, read_yaml
 from ..model.metrics import METRICS
+from ..outputs.columns import RUN_COLUMNS
 from ..scenario.loading import load_scenario, to_yaml, validate
 from ..scenario.schema import CATEGORIES, Scenario
 from .designs import design_points, explicit_points, param_types
 from .paths import apply_assignment, expand_path, overriding_events, path_problems, trial_values
-from .spec import Design, Experiment, Parameter, design_problems, load_experiment
-
-RUN_COLUMNS = ("run_id", "scenario", "point", "replicate", "seed")
-"""Columns that identify a run in every results file (the parameter columns follow `point`)."""
+from .spec import MAX_RUNS, Design, Experiment, Parameter, design_problems, load_experiment, plan_size, size_message
 
 Locate = Callable[[list[str], str], Problem]
 """Makes the Problem of a field path of the experiment file (with its line when the file is known)."""
@@ -150,6 +148,8 @@ def make_plan(exp: Experiment, source: str | Path | None = None, name: str | Non
     problems = [at(parts, msg) for parts, msg in design_problems(exp, explicit_points=points is not None)]
     if problems:
         raise InputError(problems, "experiment")
+    if points is not None and (size := plan_size(exp, len(points))) > MAX_RUNS:
+        raise InputError([at(["points"], size_message(exp, size, len(points)))], "experiment")
     given = explicit_points(exp, points) if points is not None else None
     base_dir = src.parent if src is not None else Path(".")
     scenarios = _resolve_scenarios(exp, base_dir, at, problems)

@@ -7,7 +7,7 @@ not with the size of the sweep.
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -17,7 +17,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.dataset as ds
 
-from .folder import MANIFEST, completed_ids, failed_runs, results_error
+from ..core.errors import InputError
+from .folder import MANIFEST, completed_ids, failed_runs, read_results_manifest, results_error
+
+EXPECTS = "this command expects a results folder written by `sweep`, `compare` or `validate`"
 
 
 @dataclass
@@ -30,11 +33,16 @@ class Results:
 
     @classmethod
     def open(cls, path: str | Path) -> Results:
-        """Open a results folder; ResultsError if it has no manifest."""
+        """Open a results folder; InputError, saying what the folder is, for anything else (a run
+        folder, a report, a damaged manifest, a user's folder).
+        """
         path = Path(path)
-        if not (path / MANIFEST).is_file():
+        if not path.is_dir():
+            raise results_error(f"{path} is not a results folder ({'no such folder' if not path.exists() else 'not a folder'}"
+                                f"); {EXPECTS}")
+        manifest = read_results_manifest(path, EXPECTS)
+        if manifest is None:
             raise results_error(f"{path} is not a results folder (no {MANIFEST}); make one with `sweep` or `compare`")
-        manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
         planned = {r["run_id"] for r in manifest["runs"]}
         return cls(path, manifest, completed_ids(path) & planned)
 
@@ -74,7 +82,7 @@ class Results:
         files = self.files("summary", self._ids_of(scenarios))
         if not files:
             return pd.DataFrame(columns=columns or [])
-        return ds.dataset(files, format="parquet").to_table(columns=columns).to_pandas()
+        return self._read("summary", lambda: ds.dataset(files, format="parquet").to_table(columns=columns)).to_pandas()
 
     def timeseries(
         self,
@@ -89,14 +97,20 @@ class Results:
         files = self.files("runs", self._ids_of(scenarios))
         if not files:
             raise results_error(f"{self.path} has no completed runs" + (f" of {', '.join(scenarios)}" if scenarios else ""))
-        dataset = ds.dataset(files, format="parquet")
         expr = None
         for column, keep, typ in (("metric", metrics, pa.string()), ("host", hosts, pa.string()),
                                   ("category", categories, pa.string()), ("date", dates, pa.date32())):
             if keep is not None:
                 e = ds.field(column).isin(pa.array(keep, typ))
                 expr = e if expr is None else expr & e
-        return dataset.to_table(columns=columns, filter=expr)
+        return self._read("runs", lambda: ds.dataset(files, format="parquet").to_table(columns=columns, filter=expr))
+
+    def _read(self, sub: str, read: Callable[[], pa.Table]) -> pa.Table:
+        """`read()`, with a damaged or missing file of the folder's `sub/` said as such."""
+        try:
+            return read()
+        except (pa.ArrowException, OSError) as exc:
+            raise damaged(self.path, sub, exc) from None
 
     def _ids_of(self, scenarios: list[str] | None) -> set[str] | None:
         if scenarios is None:
@@ -108,4 +122,11 @@ class Results:
         return {r["run_id"] for r in self.manifest["runs"] if r["scenario"] in scenarios}
 
 
-__all__ = ["Results"]
+def damaged(path: Path, sub: str, exc: BaseException) -> InputError:
+    """The error for a results folder whose files cannot be read."""
+    return results_error(f"{path}: a file of its {sub}/ cannot be read ({str(exc).splitlines()[0] if str(exc) else exc!r}); "
+                         f"the results folder is damaged: delete the damaged run's files ({sub}/<run_id>.parquet and "
+                         "summary/<run_id>.parquet) and re-run the sweep to compute them again")
+
+
+__all__ = ["Results", "damaged"]

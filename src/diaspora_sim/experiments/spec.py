@@ -19,6 +19,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from ..core.errors import InputError, Problem, pydantic_problems
 from ..core.safe_yaml import file_locator, line_of, read_yaml
+from ..outputs.columns import RESERVED_COLUMNS
 from ..scenario.schema import CATEGORIES
 
 DEFAULT_METRICS = ("return_rate", "integration_rate", "ever_left", "stock", "integrated", "secure_status",
@@ -26,6 +27,10 @@ DEFAULT_METRICS = ("return_rate", "integration_rate", "ever_left", "stock", "int
 """Metrics a run keeps when the experiment's `outputs.metrics` is not given."""
 INT64_MAX = 2**63 - 1
 """Seeds are stored as 64-bit integers in the results tables."""
+MAX_RUNS = 1_000_000
+"""The most runs a plan may have (checked from the design before any point is made)."""
+DEFAULT_SEED = 1
+"""The base seed of every command and file that does not give one (run, sweep, compare, validate)."""
 
 
 class _Strict(BaseModel):
@@ -144,7 +149,8 @@ class Experiment(_Strict):
     parameters: list[Parameter] = Field(default_factory=list, description="Parameters to vary (none: one point).")
     design: Design = Field(default_factory=Design, description="How parameter points are chosen.")
     replications: int = Field(10, ge=1, le=100_000, description="Runs of every scenario at every point.")
-    seed: int = Field(0, ge=0, le=INT64_MAX, description="Base seed: replicate r runs with seed `seed + r` everywhere.")
+    seed: int = Field(DEFAULT_SEED, ge=0, le=INT64_MAX,
+                      description="Base seed: replicate r runs with seed `seed + r` everywhere (default 1).")
     months: int | None = Field(
         None, ge=1, le=600,
         description="Months to simulate (default: each scenario's run.months; fewer stops early, more extends).",
@@ -177,6 +183,10 @@ def design_problems(exp: Experiment, explicit_points: bool = False) -> list[tupl
     for i, p in enumerate(exp.parameters):
         if names.index(p.name) != i:
             problems.append((["parameters", str(i), "name"], f"parameter name {p.name!r} is used twice"))
+        if p.name in RESERVED_COLUMNS:
+            problems.append((["parameters", str(i), "name"], f"{p.name!r} is the name of a column of the results "
+                             "tables (run_id, scenario, point, replicate, seed, date, host, category, metric, value "
+                             "and the summary's figures); give the parameter another name"))
     if explicit_points:
         problems += [(["parameters", str(i), "values"], "explicit points need parameters with a `range` [low, high]")
                      for i, p in enumerate(exp.parameters) if p.range is None]
@@ -201,7 +211,41 @@ def design_problems(exp: Experiment, explicit_points: bool = False) -> list[tupl
                              f"found {n}, use {lo} or {lo * 2}"))
         elif method == "morris" and n < 2:
             problems.append((["design", "samples"], "morris needs at least 2 trajectories"))
+    countable = not any(parts[-1] != "name" for parts, _ in problems)  # names do not change the count
+    if countable and (size := plan_size(exp)) > MAX_RUNS:
+        problems.append((["design"] if method != "grid" else ["parameters"], size_message(exp, size)))
     return problems
+
+
+def design_size(exp: Experiment) -> tuple[int, str]:
+    """The number of parameter points of the design, and how it is counted (computed, not enumerated)."""
+    params, d = exp.parameters, exp.design
+    if not params:
+        return 1, "no parameters: 1 point"
+    if d.method == "grid":
+        sizes = [len(p.values or []) for p in params]
+        return math.prod(sizes), "design grid: " + " x ".join(map(str, sizes)) + " values"
+    n, k = d.samples or 0, len(params)
+    if d.method == "lhs":
+        return n, f"design lhs: {n} samples"
+    if d.method == "sobol":
+        per = 2 * k + 2 if d.second_order else k + 2
+        return n * per, f"design sobol: {n} x {per} points"
+    return n * (k + 1), f"design morris: {n} trajectories x {k + 1} points"
+
+
+def plan_size(exp: Experiment, points: int | None = None) -> int:
+    """Runs of the plan: scenarios x points (of the design, or `points` given) x replications."""
+    return len(exp.scenarios) * (design_size(exp)[0] if points is None else points) * exp.replications
+
+
+def size_message(exp: Experiment, size: int, points: int | None = None) -> str:
+    """Why a plan of `size` runs is refused."""
+    how = design_size(exp)[1] if points is None else f"{points} explicit points"
+    n_points = design_size(exp)[0] if points is None else points
+    return (f"the plan would have {size:,} runs ({len(exp.scenarios)} scenarios x {n_points:,} points ({how}) x "
+            f"{exp.replications} replications); at most {MAX_RUNS:,} runs per plan: use fewer values, samples or "
+            "replications, or split the experiment")
 
 
 def load_experiment(path: str | Path) -> Experiment:
@@ -222,7 +266,7 @@ COMPARISON_OPTIONS = {"replications": "--reps", "seed": "--seed", "months": "--m
 """The fields of :func:`comparison_experiment` and the options of `compare` that give them."""
 
 
-def comparison_experiment(files: list[str | Path], *, replications: int, seed: int = 0, months: int | None = None,
+def comparison_experiment(files: list[str | Path], *, replications: int, seed: int = DEFAULT_SEED, months: int | None = None,
                           scale: float | None = None) -> Experiment:
     """The experiment of `compare FILES`: every scenario file (the first is the reference), replicated with
     common seeds. InputError (paths: the field names, see COMPARISON_OPTIONS) if a value is out of range.
@@ -242,7 +286,9 @@ def comparison_experiment(files: list[str | Path], *, replications: int, seed: i
 __all__ = [
     "COMPARISON_OPTIONS",
     "DEFAULT_METRICS",
+    "DEFAULT_SEED",
     "INT64_MAX",
+    "MAX_RUNS",
     "Design",
     "Experiment",
     "Outputs",
@@ -250,5 +296,8 @@ __all__ = [
     "ScenarioRef",
     "comparison_experiment",
     "design_problems",
+    "design_size",
     "load_experiment",
+    "plan_size",
+    "size_message",
 ]

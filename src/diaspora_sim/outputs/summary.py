@@ -8,16 +8,7 @@ import numpy as np
 
 from ..model.model import DiasporaModel
 from ..scenario.schema import CATEGORIES, month_name
-
-SUMMARY_RATES = ("return_rate", "integration_rate")
-"""The two headline rates (docs/metrics.md)."""
-SUMMARY_FIELDS = (
-    "return_rate", "integration_rate", "ever_left", "stock_abroad", "in_russia",
-    "it_specialists_in_russia", "without_status", "without_documents",
-)
-"""End-of-run figures of :func:`summary` kept as columns of an experiment's summary table."""
-SUMMARY_BY_CATEGORY = (*SUMMARY_RATES, "ever_left")
-"""Figures of :func:`summary` given per category (`by_category`)."""
+from .columns import SUMMARY_BY_CATEGORY, SUMMARY_FIELDS, SUMMARY_RATES
 
 
 def summary(model: DiasporaModel) -> dict[str, Any]:

@@ -16,11 +16,13 @@ PNG_METADATA: dict[str, Any] = {"metadata": {"Software": None}}
 
 
 def save(fig: Figure, out: Path, dpi: int = 100, *, tight: bool = True) -> Path:
-    """Write `fig` to the PNG file `out` (its folder created, laid out tight unless told otherwise)."""
+    """Write `fig` to the file `out` (PNG, or the format its suffix names; its folder created, laid
+    out tight unless told otherwise).
+    """
     if tight:
         fig.tight_layout()
     out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=dpi, **PNG_METADATA)
+    fig.savefig(out, dpi=dpi, **(PNG_METADATA if out.suffix.lower() == ".png" else {}))
     return out
 
 
