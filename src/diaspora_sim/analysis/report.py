@@ -170,7 +170,53 @@ def headline_text(cmp: Comparison) -> str:
     widths = [max(len(r[i]) for r in rows) + 2 for i in range(len(rows[0]))]
     lines = [f"{end:%Y-%m}, all categories, mean of n = {cmp.replications} replications per arm"]
     lines += ["".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    if cmp.posterior is not None and len(cmp.posterior):
+        lines += ["", f"over the calibration posterior ({conf} intervals, pp):"]
+        lines += [f"  {line}" for line in _posterior_lines(cmp, markdown=False)]
     return "\n".join(lines)
+
+
+def _posterior_lines(cmp: Comparison, markdown: bool = True) -> list[str]:
+    """The effects over the posterior at the last month (all categories): both intervals, shares, P(sign)."""
+    end, conf = cmp.dates[-1], _conf(cmp)
+    post = cmp.posterior
+    sel = post[(post.category == "ALL") & (post.date == end)]
+    head = ["arm", "metric", "effect (pp)", f"seed-only {conf} CI", f"posterior {conf} interval",
+            "variance: parameters / seeds", "P(sign)"]
+    rows = []
+    for _, r in sel.iterrows():
+        word = "raises" if r["sign"] == "+" else "lowers"
+        rows.append([r["arm"], r["metric"], _signed(100 * r["mean"]),
+                     f"[{_signed(100 * r['seed_low'])}, {_signed(100 * r['seed_high'])}]",
+                     f"[{_signed(100 * r['posterior_low'])}, {_signed(100 * r['posterior_high'])}]",
+                     f"{_share(r['share_parameter'])} / {_share(r['share_seed'])}",
+                     f"P({r['arm']} {word} {r['metric']}) = {r['p_sign']:.2f}"])
+    if markdown:
+        return ["| " + " | ".join(head) + " |", "|---" * len(head) + "|", *("| " + " | ".join(r) + " |" for r in rows)]
+    widths = [max(len(x[i]) for x in [head, *rows]) + 2 for i in range(len(head))]
+    return ["".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in [head, *rows]]
+
+
+def _share(v: float) -> str:
+    return "n/a" if not math.isfinite(v) else f"{100 * v:.0f}%"
+
+
+def _posterior_section(cmp: Comparison) -> list[str]:
+    """The report's section on effects over the calibration posterior."""
+    post = cmp.results.manifest["posterior"]
+    conf = _conf(cmp)
+    return ["", f"## Effects over the calibration posterior, {cmp.dates[-1]:%Y-%m} (all categories)", "",
+            f"Replication r of every arm ran at posterior draw r // {post['seeds_per_draw']} of `{post['dir']}` "
+            f"({post['draws']} draws by weight, {post['seeds_per_draw']} seeds each) with seed r: the effect of an arm "
+            "is paired on both the parameters and the seed.", "",
+            f"- **seed-only {conf} CI**: the Monte Carlo error of the mean effect (seed noise within a draw only), "
+            "the interval a comparison at fixed parameters reports.",
+            f"- **posterior {conf} interval**: quantiles of the paired effects over draws and seeds; it combines "
+            "parameter (posterior) and stochastic (seed) uncertainty.",
+            "- **variance**: the share of the effect's variance due to the calibrated parameters and to the seeds "
+            "(one-way random-effects decomposition over draws).",
+            "- **P(sign)**: the share of posterior draws whose mean effect has the sign of the overall mean.", "",
+            *_posterior_lines(cmp), "", "All months and categories: `posterior_effects.csv`.", ""]
 
 
 def write_report(cmp: Comparison, out: Path) -> Path:
@@ -197,6 +243,9 @@ def _fill_report(cmp: Comparison, out: Path) -> dict[str, Any]:
         lines += [f"## {RATE_LABELS[metric]} by category", ""]
         for d in cmp.dates:
             lines += _category_tables(cmp, metric, d)
+    if cmp.posterior is not None and len(cmp.posterior):
+        cmp.posterior.to_csv(out / "posterior_effects.csv", index=False)
+        lines += _posterior_section(cmp)
     lines += [*_needed_table(cmp), *_method()]
     (out / "report.md").write_text("\n".join(lines), encoding="utf-8")
     return {"results": str(cmp.results.path)}

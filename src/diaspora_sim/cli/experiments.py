@@ -11,11 +11,11 @@ from .common import EXIT_BAD_INPUT, EXIT_RUNS_FAILED, execute, executor_options
 
 def _sweep(args: argparse.Namespace) -> int:
     from ..experiments.folder import default_folder
-    from ..experiments.plan import make_plan
+    from ..experiments.posterior import plan_experiment
     from ..experiments.spec import load_experiment
 
     exp = load_experiment(args.experiment)
-    plan = make_plan(exp, args.experiment)
+    plan = plan_experiment(exp, args.experiment)
     out = Path(args.out) if args.out else default_folder(plan.name)
     if args.dry_run:
         print(f"{plan.name}: {len(plan.scenarios)} scenarios x {len(plan.points)} points x {exp.replications} "
@@ -74,18 +74,18 @@ def _run_comparison(args: argparse.Namespace) -> tuple[Path, int]:
     """Replicate the scenario files of `compare`; the results folder and the exit status."""
     from ..core.errors import InputError
     from ..experiments.folder import comparison_folder
-    from ..experiments.plan import make_plan
+    from ..experiments.posterior import plan_experiment
     from ..experiments.spec import COMPARISON_OPTIONS, comparison_experiment
 
     folder = Path(args.out) if args.out else comparison_folder(args.scenarios)
     try:
         exp = comparison_experiment(args.scenarios, replications=args.reps, seed=args.seed, months=args.months,
-                                    scale=args.scale)
+                                    scale=args.scale, posterior=args.posterior)
     except InputError as exc:
         for problem in exc.problems:
             print(f"compare: {COMPARISON_OPTIONS.get(problem.path, problem.path)}: {problem.message}", file=sys.stderr)
         return folder, EXIT_BAD_INPUT
-    return folder, execute(make_plan(exp, name="compare"), folder, args)
+    return folder, execute(plan_experiment(exp, name="compare"), folder, args)
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
@@ -115,6 +115,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     compare.add_argument("--seed", type=int, default=0, help="base seed: replicate r uses seed + r (default 0)")
     compare.add_argument("--scale", type=float, help="persons per agent (default: each scenario's)")
     compare.add_argument("--months", type=int, help="months to simulate (default: each scenario's)")
+    compare.add_argument("--posterior", metavar="DIR",
+                         help="calibration output folder: replication r of every scenario runs at posterior draw "
+                              "r // 2 with seed r, and the report adds effects with parameter uncertainty")
     compare.add_argument("--out", help="results folder to write (default: results/compare-<scenarios>)")
     compare.add_argument("--results", metavar="DIR", help="read this results folder instead of running")
     compare.add_argument("--report", metavar="DIR", help="report folder (default: <results folder>/report)")

@@ -92,6 +92,10 @@ class Plan:
     param_types: dict[str, str]
     tasks: list[RunTask]
     warnings: list[str] = field(default_factory=list)
+    design_rows: list[int] | None = None
+    """Point of every row of the design matrix (repeated rows, e.g. of a Morris design, share a point)."""
+    extra: dict[str, Any] = field(default_factory=dict)
+    """More entries of the manifest (e.g. `posterior`: the draws of a comparison over a posterior)."""
 
     def seeds(self) -> list[int]:
         """The seed of every replicate."""
@@ -112,7 +116,9 @@ class Plan:
             "parameters": {p.name: {"paths": p.paths, "type": self.param_types[p.name], "description": p.description}
                            for p in self.experiment.parameters},
             "points": self.points,
+            "design_rows": self.design_rows,
             "warnings": self.warnings,
+            **self.extra,
             "runs": [{"run_id": t.run_id, "scenario": t.scenario, "point": t.point, "replicate": t.replicate,
                       "seed": t.seed} for t in self.tasks],
         }
@@ -163,10 +169,25 @@ def make_plan(exp: Experiment, source: str | Path | None = None, name: str | Non
     if problems:
         raise InputError(sorted(problems, key=lambda p: p.line or 0), "experiment")
     pts, matrix = given if given is not None else design_points(exp)
+    pts, rows = unique_points(pts)
+    if len(rows) > len(pts):
+        warnings.append(f"the {exp.design.method} design repeats points: its {len(rows)} rows are {len(pts)} "
+                        "distinct points; repeated rows share their runs")
     types = param_types(exp, pts)
     tasks = _tasks(exp, scenarios, pts, outputs, tuple(types.items()))
     plan_name = name or (src.stem if src else "experiment")
-    return Plan(exp, plan_name, str(src or ""), scenarios, pts, matrix, types, tasks, sorted(set(warnings)))
+    return Plan(exp, plan_name, str(src or ""), scenarios, pts, matrix, types, tasks, sorted(set(warnings)),
+                design_rows=rows if matrix is not None else None)
+
+
+def unique_points(points: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[int]]:
+    """The distinct points in first-seen order, and the index of every given point among them."""
+    index: dict[str, int] = {}
+    rows = []
+    for pt in points:
+        rows.append(index.setdefault(json.dumps(pt, sort_keys=True), len(index)))
+    distinct = {k: pt for pt in points if (k := json.dumps(pt, sort_keys=True)) in index}
+    return list(distinct.values()), rows
 
 
 def _locator(src: Path | None) -> Locate:
@@ -318,4 +339,5 @@ __all__ = [
     "run_id",
     "scenario_data_for",
     "scenario_sha",
+    "unique_points",
 ]
