@@ -88,6 +88,23 @@ def _run_comparison(args: argparse.Namespace) -> tuple[Path, int]:
     return folder, execute(plan_experiment(exp, name="compare"), folder, args)
 
 
+def _sensitivity(args: argparse.Namespace) -> int:
+    from ..analysis.arms import available_dates, parse_dates
+    from ..analysis.sensitivity import sensitivity_of
+    from ..analysis.sensitivity_report import sensitivity_text, write_sensitivity
+    from ..experiments.results import Results
+
+    results = Results.open(args.folder)
+    dates = parse_dates(args.at, available_dates(results)) if args.at else None
+    sens = sensitivity_of(results, args.output, args.effect, dates)
+    name = args.output + (f"-{args.effect}" if args.effect else "")
+    out = Path(args.out) if args.out else results.path / "sensitivity" / name
+    report = write_sensitivity(sens, out, results.path)
+    print(sensitivity_text(sens))
+    print(f"report: {report}")
+    return 0
+
+
 def add_commands(sub: argparse._SubParsersAction) -> None:
     """Register the sweep, results and compare commands."""
     sweep = sub.add_parser("sweep", help="run an experiment file (resumes an interrupted sweep)",
@@ -103,6 +120,18 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     results.add_argument("folder", help="results folder written by sweep or compare")
     results.add_argument("--max-rows", type=int, default=30, help="arms to list (default 30)")
     results.set_defaults(func=_results)
+
+    sens = sub.add_parser(
+        "sensitivity", help="Sobol or Morris indices of an output or a policy effect (SALib)",
+        description="Global sensitivity indices of a results folder of a sobol or morris experiment: Sobol S1 and ST "
+                    "with bootstrap intervals, or Morris mu* and sigma, from the mean over replications at each point; "
+                    "replication noise reported apart. Writes Parquet, CSV, figures and sensitivity.md.")
+    sens.add_argument("folder", help="results folder of a sweep with design sobol or morris")
+    sens.add_argument("--output", default="return_rate", help="metric at host ALL, category ALL (default return_rate)")
+    sens.add_argument("--effect", metavar="A-B", help="indices of the paired difference of scenario A and scenario B")
+    sens.add_argument("--at", metavar="YYYY-MM[,YYYY-MM]", help="months to analyse (default: the last)")
+    sens.add_argument("--out", help="report folder (default: <folder>/sensitivity/<output>[-<effect>])")
+    sens.set_defaults(func=_sensitivity)
 
     compare = sub.add_parser(
         "compare", help="replicate scenarios and compare them with confidence intervals",
