@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -57,3 +59,30 @@ def test_conditions() -> None:
     assert parse_condition("> 0.02") == (">", 0.02) and parse_condition("<=-1") == ("<=", -1.0)
     with pytest.raises(InputError, match="expected a comparison"):
         parse_condition("about 2")
+
+
+def test_discover_command_writes_tables_and_figures(scenarios: Path, tmp_path: Path) -> None:
+    import contextlib
+    import io
+
+    from diaspora_sim.cli import main
+    from diaspora_sim.experiments.plan import make_plan
+    from diaspora_sim.experiments.spec import Experiment
+    from diaspora_sim.experiments.sweep import run_sweep
+
+    exp = Experiment.model_validate({
+        "scenarios": [str(scenarios / "baseline_2022.yaml")],
+        "parameters": [{"name": "decision_rate", "paths": ["behaviour.decision_rate"], "range": [0.02, 0.2]},
+                       {"name": "ru_wage", "paths": ["russia.wage_usd"], "range": [300, 3000]}],
+        "design": {"method": "lhs", "samples": 40}, "replications": 1, "months": 8, "scale": 6000,
+    })
+    assert run_sweep(make_plan(exp), tmp_path / "out", executor="serial", progress=False).ok
+    args = ["discover", str(tmp_path / "out"), "--output", "ever_left", "--where", "> 0", "--at", "2022-08"]
+    with contextlib.redirect_stdout(io.StringIO()) as buf:
+        assert main(args) == 0
+    assert "when is ever_left of baseline_2022 > 0 (2022-08)?" in buf.getvalue()
+    folder = tmp_path / "out" / "discovery" / "ever_left"
+    for f in ("trajectory.parquet", "trajectory.csv", "box.csv", "cases.parquet", "peeling_trajectory.png", "box.png",
+              "discovery.md"):
+        assert (folder / f).is_file(), f
+    assert main(["discover", str(tmp_path / "out"), "--where", "about 3"]) == 2

@@ -1,4 +1,4 @@
-"""Commands of experiments: sweep, results, compare. Handlers import what they run when they run."""
+"""Commands of experiments: sweep, results, compare, sensitivity, discover. Handlers import what they run when they run."""
 
 from __future__ import annotations
 
@@ -18,9 +18,10 @@ def _sweep(args: argparse.Namespace) -> int:
     plan = plan_experiment(exp, args.experiment)
     out = Path(args.out) if args.out else default_folder(plan.name)
     if args.dry_run:
-        print(f"{plan.name}: {len(plan.scenarios)} scenarios x {len(plan.points)} points x {exp.replications} "
-              f"replications = {len(plan.tasks)} runs, seeds {exp.seed} to {exp.seed + exp.replications - 1}; "
-              f"results would go to {out}")
+        points = (f"{exp.replications} replications over {len(plan.points)} posterior draws" if exp.posterior
+                  else f"{len(plan.points)} points x {exp.replications} replications")
+        print(f"{plan.name}: {len(plan.scenarios)} scenarios x {points} = {len(plan.tasks)} runs, "
+              f"seeds {exp.seed} to {exp.seed + exp.replications - 1}; results would go to {out}")
         for name, spec in plan.scenarios.items():
             print(f"  {name}: {spec.file}, scale {spec.data['run']['scale']:g}, {spec.months} months")
         for w in plan.warnings:
@@ -105,6 +106,23 @@ def _sensitivity(args: argparse.Namespace) -> int:
     return 0
 
 
+def _discover(args: argparse.Namespace) -> int:
+    from ..analysis.arms import available_dates, parse_dates
+    from ..analysis.discovery_report import discover, discovery_text, write_discovery
+    from ..experiments.results import Results
+
+    results = Results.open(args.folder)
+    at = parse_dates(args.at, available_dates(results))[-1] if args.at else None
+    found = discover(results, args.output, args.where, effect=args.effect, scenario=args.scenario, at=at,
+                     threshold=args.threshold)
+    name = args.output + (f"-{args.effect}" if args.effect else f"-{args.scenario}" if args.scenario else "")
+    out = Path(args.out) if args.out else results.path / "discovery" / name
+    report = write_discovery(found, out, results.path)
+    print(discovery_text(found))
+    print(f"report: {report}")
+    return 0
+
+
 def add_commands(sub: argparse._SubParsersAction) -> None:
     """Register the sweep, results and compare commands."""
     sweep = sub.add_parser("sweep", help="run an experiment file (resumes an interrupted sweep)",
@@ -132,6 +150,22 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     sens.add_argument("--at", metavar="YYYY-MM[,YYYY-MM]", help="months to analyse (default: the last)")
     sens.add_argument("--out", help="report folder (default: <folder>/sensitivity/<output>[-<effect>])")
     sens.set_defaults(func=_sensitivity)
+
+    disc = sub.add_parser(
+        "discover", help="scenario discovery: PRIM boxes of the parameters where an output meets a condition",
+        description="PRIM on the runs of a sweep: the box of parameter values where --output (or --effect A-B, the "
+                    "paired difference of two scenarios) meets --where. Writes the peeling trajectory, the chosen box "
+                    "with quasi-p-values, figures and discovery.md.")
+    disc.add_argument("folder", help="results folder of a sweep that varies parameters")
+    disc.add_argument("--output", default="return_rate", help="metric at host ALL, category ALL (default return_rate)")
+    disc.add_argument("--where", required=True, help="condition of interest, e.g. '> 0.02'")
+    disc.add_argument("--effect", metavar="A-B", help="the paired difference of scenario A and scenario B")
+    disc.add_argument("--scenario", help="scenario whose runs are the cases (default: the first)")
+    disc.add_argument("--at", metavar="YYYY-MM", help="month (default: the last)")
+    disc.add_argument("--threshold", type=float, default=0.8,
+                      help="smallest density of the chosen box (default 0.8; else the densest box)")
+    disc.add_argument("--out", help="report folder (default: <folder>/discovery/<output>[-<effect>])")
+    disc.set_defaults(func=_discover)
 
     compare = sub.add_parser(
         "compare", help="replicate scenarios and compare them with confidence intervals",
