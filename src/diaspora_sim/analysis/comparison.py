@@ -86,7 +86,7 @@ def compare(results: Results, scenarios: list[str] | None = None, dates: list[da
     values = rate_values(results, arms, dates)
     levels, diffs = describe(values, arms, confidence)
     post = results.manifest.get("posterior")
-    effects = posterior_effects(values, arms[0].scenario, post["seeds_per_draw"], confidence) if post else None
+    effects = posterior_effects(values, [a.scenario for a in arms], post["seeds_per_draw"], confidence) if post else None
     series_values = rate_values(results, arms, None, categories=["ALL"])
     series, series_diffs = describe(series_values, arms, confidence)
     end = pd.Timestamp(max(dates))

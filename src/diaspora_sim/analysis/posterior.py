@@ -63,15 +63,17 @@ def effect_uncertainty(d: np.ndarray, draws: np.ndarray, confidence: float = 0.9
     }
 
 
-def posterior_effects(values: pd.DataFrame, reference: str, seeds_per_draw: int, confidence: float = 0.95) -> pd.DataFrame:
-    """Effect of every scenario to `reference` per metric, category and date, over the posterior.
+def posterior_effects(values: pd.DataFrame, scenarios: list[str], seeds_per_draw: int,
+                      confidence: float = 0.95) -> pd.DataFrame:
+    """Effect of every scenario to the first (the reference) per metric, category and date, over the posterior.
 
     `values`: columns scenario, replicate, seed, date, category, metric, value (:func:`.arms.rate_values`).
     """
+    reference = scenarios[0]
     keys = ["metric", "category", "date"]
     wide = values.pivot_table(index=[*keys, "replicate"], columns="scenario", values="value", aggfunc="first")
     rows = []
-    for scen in [s for s in dict.fromkeys(values["scenario"]) if s != reference]:
+    for scen in scenarios[1:]:
         if scen not in wide or reference not in wide:
             continue
         for key, grp in wide[[scen, reference]].groupby(level=keys, sort=False):
