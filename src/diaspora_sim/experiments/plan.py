@@ -30,7 +30,7 @@ from ..model.metrics import METRICS
 from ..scenario.loading import load_scenario, to_yaml, validate
 from ..scenario.schema import CATEGORIES, Scenario
 from .designs import design_points, explicit_points, param_types
-from .paths import apply_assignment, expand_path, overriding_events, path_problems, trial_values
+from .paths import apply_assignment, expand_path, indexed_event, overriding_events, path_problems, trial_values
 from .spec import Design, Experiment, Parameter, design_problems, load_experiment
 
 RUN_COLUMNS = ("run_id", "scenario", "point", "replicate", "seed")
@@ -238,6 +238,11 @@ def _check_parameters(exp: Experiment, scenarios: dict[str, ScenarioSpec], at: L
             for msg, names in seen.items():
                 where_s = "scenario " + names[0] if len(names) == 1 else "scenarios " + ", ".join(names)
                 problems.append(at(["parameters", str(i), "paths", str(j)], f"{pth!r} in {where_s}: {msg}"))
+            events = {sname: indexed_event(spec.data, pth) for sname, spec in scenarios.items()}
+            if len(set(events.values()) - {None}) > 1:
+                which = "; ".join(f"{n}: {e!r}" for n, e in events.items())
+                problems.append(at(["parameters", str(i), "paths", str(j)], f"{pth!r} addresses different events in "
+                                   f"the scenarios ({which}); address the event by name: timeline[NAME]..."))
     return warnings
 
 
