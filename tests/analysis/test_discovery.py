@@ -83,6 +83,6 @@ def test_discover_command_writes_tables_and_figures(scenarios: Path, tmp_path: P
     assert "when is ever_left of baseline_2022 > 0 (2022-08)?" in buf.getvalue()
     folder = tmp_path / "out" / "discovery" / "ever_left"
     for f in ("trajectory.parquet", "trajectory.csv", "box.csv", "cases.parquet", "peeling_trajectory.png", "box.png",
-              "discovery.md"):
+              "discovery.md", "discovery.html"):
         assert (folder / f).is_file(), f
     assert main(["discover", str(tmp_path / "out"), "--where", "about 3"]) == 2

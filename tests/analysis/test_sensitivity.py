@@ -106,7 +106,8 @@ def test_sensitivity_command_effect_over_time(scenarios: Path, tmp_path: Path, c
     assert "2022-09: the output is the same at every point" in text  # restrictive EU begins in 2023
     assert "2024-01: the intervals of the indices are too wide" in text and "are needed" in text  # N = 4 is too small
     folder = results.path / "sensitivity" / "return_rate-restrictive_eu-baseline_2022"
-    for f in ("indices.parquet", "indices.csv", "noise.csv", "indices.png", "indices_over_time.png", "sensitivity.md"):
+    for f in ("indices.parquet", "indices.csv", "noise.csv", "indices.png", "indices_over_time.png", "sensitivity.md",
+              "sensitivity.html"):
         assert (folder / f).is_file(), f
     table = pd.read_parquet(folder / "indices.parquet")
     assert set(table["target"]) == {"restrictive_eu-baseline_2022"} and table["date"].nunique() == 2

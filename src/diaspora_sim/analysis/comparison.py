@@ -51,6 +51,11 @@ def describe(values: pd.DataFrame, arms: list[Arm], confidence: float = 0.95) ->
     return levels.reset_index(drop=True), diffs_df.reset_index(drop=True)
 
 
+def _labelled(values: pd.DataFrame, arms: list[Arm]) -> pd.DataFrame:
+    label = {(a.scenario, a.point): a.label for a in arms}
+    return values.assign(arm=[label[k] for k in zip(values["scenario"], values["point"], strict=True)])
+
+
 @dataclass
 class Comparison:
     """Everything the comparison report shows."""
@@ -67,6 +72,9 @@ class Comparison:
     target: float
     replications: int
     posterior: pd.DataFrame | None = None
+    """Effects over the calibration posterior (:mod:`.posterior`), when the runs were planned over one."""
+    series_values: pd.DataFrame | None = None
+    """The rates of every run over time (all categories), for the envelope figure."""
     """Effects over the calibration posterior (:mod:`.posterior`), when the runs were planned over one."""
 
     def report(self, out: str | Path) -> Path:
@@ -106,7 +114,7 @@ def compare(results: Results, scenarios: list[str] | None = None, dates: list[da
             rows.append(row)
     reps = int(levels["n"].max()) if len(levels) else 0
     return Comparison(results, arms, [pd.Timestamp(d) for d in dates], levels, diffs, series, series_diffs,
-                      pd.DataFrame(rows), confidence, target, reps, effects)
+                      pd.DataFrame(rows), confidence, target, reps, effects, _labelled(series_values, arms))
 
 
 __all__ = [

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ..core.files import write_folder
+from ..core.html import write_html
 from ..experiments.folder import results_error
 from ..experiments.results import Results
 from ..plots.discovery import box_limits, peeling_trajectory
@@ -88,6 +89,7 @@ def _fill(d: Discovery, out: Path, results_path: Path) -> dict[str, Any]:
              "![Peeling trajectory](peeling_trajectory.png)", "", "![Chosen box](box.png)", "", "```",
              discovery_text(d), "```", "", "Tables: `trajectory`, `box`, `cases` (.parquet and .csv).", ""]
     (out / "discovery.md").write_text("\n".join(lines), encoding="utf-8")
+    write_html(out / "discovery.md", title=f"Scenario discovery: {title}")
     return {"results": str(results_path), "what": d.what, "where": d.where, "chosen": int(d.result.chosen),
             "cases": int(len(d.cases)), "of_interest": int(np.sum(d.cases["of_interest"]))}
 

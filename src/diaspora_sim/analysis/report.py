@@ -13,8 +13,9 @@ import pandas as pd
 
 from ..core.files import write_folder
 from ..core.hashing import code_fingerprint
+from ..core.html import write_html
 from ..experiments.results import Results
-from ..plots.comparison import ci_bars_by_category, ci_timeseries, differences_to_reference
+from ..plots.comparison import ci_bars_by_category, ci_timeseries, differences_to_reference, envelopes
 from ..scenario.schema import CATEGORIES
 from .arms import RATES, arms_of
 from .sensitivity import sensitivity
@@ -246,8 +247,13 @@ def _fill_report(cmp: Comparison, out: Path) -> dict[str, Any]:
     if cmp.posterior is not None and len(cmp.posterior):
         cmp.posterior.to_csv(out / "posterior_effects.csv", index=False)
         lines += _posterior_section(cmp)
+    if "envelopes.png" in figures:
+        lines += ["", "![Envelopes of the runs](envelopes.png)", "",
+                  "Envelopes: the median run and the band of 5% to 95% of the runs of each arm per month (what one "
+                  "history could look like), beside the CI of the mean above.", ""]
     lines += [*_needed_table(cmp), *_method()]
     (out / "report.md").write_text("\n".join(lines), encoding="utf-8")
+    write_html(out / "report.md", title=f"Comparison: {cmp.results.manifest['name']}")
     return {"results": str(cmp.results.path)}
 
 
@@ -266,6 +272,9 @@ def _figures(cmp: Comparison, out: Path) -> dict[str, Path]:
             cmp.levels[cmp.levels.date == end], labels, out / "rates_by_category.png",
             n_label=f"{end:%Y-%m}, {n_label}"),
     }
+    if cmp.series_values is not None and cmp.replications >= 2:
+        figures["envelopes.png"] = envelopes(cmp.series_values, labels, out / "envelopes.png",
+                                             n_label=f"{n} runs per arm: median and 5-95% of the runs")
     if len(cmp.arms) > 1 and len(cmp.diffs):
         figures["differences.png"] = differences_to_reference(
             cmp.series_diffs, cmp.diffs[cmp.diffs.date == end], labels, out / "differences.png",

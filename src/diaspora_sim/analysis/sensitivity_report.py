@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core.files import write_folder
+from ..core.html import write_html
 from ..plots.sensitivity import index_bars, indices_over_time
 from .sensitivity import Sensitivity
 
@@ -49,6 +50,7 @@ def _fill(sens: Sensitivity, out: Path, results_path: Path) -> dict[str, Any]:
     lines += [f"![{f}]({f})" for f in figures] + ["", "```", sensitivity_text(sens), "```", "",
                                                   "Tables: `indices.parquet` / `.csv`, `noise.parquet` / `.csv`.", ""]
     (out / "sensitivity.md").write_text("\n".join(lines), encoding="utf-8")
+    write_html(out / "sensitivity.md", title=f"Sensitivity of {what}")
     return {"results": str(results_path), "output": sens.output, "effect": sens.effect}
 
 
