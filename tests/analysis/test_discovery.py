@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 import numpy as np
@@ -78,6 +79,8 @@ def test_discover_command_writes_tables_and_figures(scenarios: Path, tmp_path: P
     })
     assert run_sweep(make_plan(exp), tmp_path / "out", executor="serial", progress=False).ok
     args = ["discover", str(tmp_path / "out"), "--output", "ever_left", "--where", "> 0", "--at", "2022-08"]
+    if importlib.util.find_spec("sklearn") is not None:
+        args.append("--cart")
     with contextlib.redirect_stdout(io.StringIO()) as buf:
         assert main(args) == 0
     assert "when is ever_left of baseline_2022 > 0 (2022-08)?" in buf.getvalue()
@@ -85,4 +88,16 @@ def test_discover_command_writes_tables_and_figures(scenarios: Path, tmp_path: P
     for f in ("trajectory.parquet", "trajectory.csv", "box.csv", "cases.parquet", "peeling_trajectory.png", "box.png",
               "discovery.md", "discovery.html"):
         assert (folder / f).is_file(), f
+    assert ("--cart" in args) == (folder / "cart_leaves.csv").is_file()
     assert main(["discover", str(tmp_path / "out"), "--where", "about 3"]) == 2
+
+
+def test_cart_finds_the_planted_box() -> None:
+    pytest.importorskip("sklearn")
+    from diaspora_sim.analysis.discovery import cart
+
+    x, y = _planted()
+    text, leaves = cart(x, y, max_depth=2)
+    best = leaves.iloc[0]
+    assert "a <=" in text and best["density"] > 0.9 and best["coverage"] > 0.85
+    assert best["a_low"] == pytest.approx(0.6, abs=0.03) and best["b_high"] == pytest.approx(0.0, abs=0.05)

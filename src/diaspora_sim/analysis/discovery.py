@@ -150,4 +150,35 @@ def _stats(y: np.ndarray, idx: np.ndarray, n: int, total: float, lims: pd.DataFr
             "cases_of_interest": int(hits), "restricted": _restricted(lims, init)}
 
 
-__all__ = ["CONDITIONS", "PrimResult", "parse_condition", "prim", "quantile"]
+def cart(x: pd.DataFrame, y: np.ndarray, *, max_depth: int = 3, min_leaf: float = 0.05) -> tuple[str, pd.DataFrame]:
+    """A classification tree (scikit-learn, optional) of the cases of interest: its text and its leaves
+    (box limits, cases, density, coverage), densest first. InputError when scikit-learn is missing.
+    """
+    try:
+        from sklearn.tree import DecisionTreeClassifier, export_text  # noqa: PLC0415 - optional dependency
+    except ImportError:
+        raise InputError([Problem("--cart", "CART needs scikit-learn: pip install scikit-learn")], "argument") from None
+    y = np.asarray(y, dtype=bool)
+    tree = DecisionTreeClassifier(max_depth=max_depth, min_samples_leaf=max(1, int(min_leaf * len(y))), random_state=0)
+    tree.fit(x.to_numpy(float), y)
+    t, leaves = tree.tree_, []
+    stack = [(0, {c: [float(x[c].min()), float(x[c].max())] for c in x.columns})]
+    while stack:
+        node, box = stack.pop()
+        if t.children_left[node] < 0:
+            inside = _in_box(x, pd.DataFrame({c: box[c] for c in x.columns}, index=["low", "high"]))
+            hits = int(y[inside].sum())
+            leaves.append({**{f"{c}_{side}": box[c][k] for c in x.columns for k, side in enumerate(("low", "high"))},
+                           "cases": int(inside.sum()), "density": hits / max(1, int(inside.sum())),
+                           "coverage": hits / max(1, int(y.sum()))})
+            continue
+        name, cut = x.columns[t.feature[node]], float(t.threshold[node])
+        left = {c: list(v) for c, v in box.items()}
+        right = {c: list(v) for c, v in box.items()}
+        left[name][1], right[name][0] = min(left[name][1], cut), max(right[name][0], np.nextafter(cut, np.inf))
+        stack += [(t.children_right[node], right), (t.children_left[node], left)]
+    table = pd.DataFrame(leaves).sort_values("density", ascending=False, ignore_index=True)
+    return export_text(tree, feature_names=list(x.columns)), table
+
+
+__all__ = ["CONDITIONS", "PrimResult", "cart", "parse_condition", "prim", "quantile"]

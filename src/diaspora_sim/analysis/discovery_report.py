@@ -16,7 +16,7 @@ from ..experiments.folder import results_error
 from ..experiments.results import Results
 from ..plots.discovery import box_limits, peeling_trajectory
 from .arms import available_dates
-from .discovery import CONDITIONS, PrimResult, parse_condition, prim
+from .discovery import CONDITIONS, PrimResult, cart, parse_condition, prim
 from .sensitivity import output_values
 
 
@@ -30,10 +30,11 @@ class Discovery:
     cases: pd.DataFrame
     result: PrimResult
     box: pd.DataFrame
+    cart: tuple[str, pd.DataFrame] | None = None
 
 
 def discover(results: Results, output: str, where: str, *, effect: str | None = None, scenario: str | None = None,
-             at: date | None = None, threshold: float = 0.8) -> Discovery:
+             at: date | None = None, threshold: float = 0.8, with_cart: bool = False) -> Discovery:
     """PRIM on the runs (or paired effects) of a results folder: where does the output meet `where`."""
     op, value = parse_condition(where)
     names = [p for p, spec in results.manifest["parameters"].items() if spec["type"] in ("double", "int64")]
@@ -52,7 +53,8 @@ def discover(results: Results, output: str, where: str, *, effect: str | None = 
     res = prim(cases[names], cases["of_interest"].to_numpy(), threshold=threshold)
     what = f"{output} of {target}" if effect is None else f"effect {effect} on {output}"
     box = res.box(cases[names], cases["of_interest"].to_numpy(float))
-    return Discovery(what, f"{op} {value:g}", pd.Timestamp(month), cases, res, box)
+    tree = cart(cases[names], cases["of_interest"].to_numpy()) if with_cart else None
+    return Discovery(what, f"{op} {value:g}", pd.Timestamp(month), cases, res, box, tree)
 
 
 def discovery_text(d: Discovery) -> str:
@@ -80,6 +82,12 @@ def _fill(d: Discovery, out: Path, results_path: Path) -> dict[str, Any]:
         table.to_parquet(out / f"{name}.parquet", index=False)
         table.to_csv(out / f"{name}.csv", index=False)
     title = f"{d.what} {d.where}, {d.month:%Y-%m}"
+    extra = []
+    if d.cart is not None:
+        (out / "cart.txt").write_text(d.cart[0], encoding="utf-8")
+        d.cart[1].to_csv(out / "cart_leaves.csv", index=False)
+        extra = ["", "## CART (scikit-learn, depth 3)", "", "```", d.cart[0].rstrip(), "```", "",
+                 "Leaves with their limits, cases, density and coverage: `cart_leaves.csv`.", ""]
     peeling_trajectory(d.result.trajectory, d.result.chosen, out / "peeling_trajectory.png", title=title)
     box_limits(d.box, out / "box.png", title=f"chosen box: {title}")
     lines = [f"# Scenario discovery: {title}", "", f"Results: `{results_path}`. PRIM (Friedman and Fisher 1999, the "
@@ -87,7 +95,7 @@ def _fill(d: Discovery, out: Path, results_path: Path) -> dict[str, Any]:
              "Coverage: the share of all cases of interest inside the box; density: the share of the box's cases "
              "that are of interest; quasi-p: one-sided binomial test of each limit (small: the limit matters).", "",
              "![Peeling trajectory](peeling_trajectory.png)", "", "![Chosen box](box.png)", "", "```",
-             discovery_text(d), "```", "", "Tables: `trajectory`, `box`, `cases` (.parquet and .csv).", ""]
+             discovery_text(d), "```", "", "Tables: `trajectory`, `box`, `cases` (.parquet and .csv).", "", *extra]
     (out / "discovery.md").write_text("\n".join(lines), encoding="utf-8")
     write_html(out / "discovery.md", title=f"Scenario discovery: {title}")
     return {"results": str(results_path), "what": d.what, "where": d.where, "chosen": int(d.result.chosen),

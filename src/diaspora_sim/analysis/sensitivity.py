@@ -161,6 +161,9 @@ def sensitivity_of(results: Results, output: str = "return_rate", effect: str | 
             if math.isfinite(noise["noise_share"]) and noise["noise_share"] > 0.2:
                 warnings.append(f"{name} {pd.Timestamp(d):%Y-%m}: replication noise is {noise['noise_share']:.0%} of "
                                 "the variance across points; add replications")
+    if exp.replications < 2:
+        warnings.append("one replication per point: the seed noise of the point means cannot be separated from the "
+                        "indices (noise n/a); run 2 or more")
     indices = pd.concat(tables, ignore_index=True)
     indices = indices[["target", "date", *[c for c in indices if c not in ("target", "date")]]]
     return Sensitivity(method, output, effect, indices, pd.DataFrame(noises), warnings)

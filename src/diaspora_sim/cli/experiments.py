@@ -114,7 +114,7 @@ def _discover(args: argparse.Namespace) -> int:
     results = Results.open(args.folder)
     at = parse_dates(args.at, available_dates(results))[-1] if args.at else None
     found = discover(results, args.output, args.where, effect=args.effect, scenario=args.scenario, at=at,
-                     threshold=args.threshold)
+                     threshold=args.threshold, with_cart=args.cart)
     name = args.output + (f"-{args.effect}" if args.effect else f"-{args.scenario}" if args.scenario else "")
     out = Path(args.out) if args.out else results.path / "discovery" / name
     report = write_discovery(found, out, results.path)
@@ -164,6 +164,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     disc.add_argument("--at", metavar="YYYY-MM", help="month (default: the last)")
     disc.add_argument("--threshold", type=float, default=0.8,
                       help="smallest density of the chosen box (default 0.8; else the densest box)")
+    disc.add_argument("--cart", action="store_true", help="also fit a classification tree (needs scikit-learn)")
     disc.add_argument("--out", help="report folder (default: <folder>/discovery/<output>[-<effect>])")
     disc.set_defaults(func=_discover)
 
