@@ -42,6 +42,7 @@ def test_compare_over_the_posterior_reports_both_intervals(scenarios: Path, tmp_
     assert "over the calibration posterior" in buf.getvalue() and "P(restrictive_eu" in buf.getvalue()
     report = (tmp_path / "out" / "report" / "report.md").read_text()
     assert "seed-only 95% CI" in report and "posterior 95% interval" in report
+    assert "Agents behind the rates of each category" in report and "journalist_activist rest on fewer than" in report
     page = (tmp_path / "out" / "report" / "report.html").read_text()
     assert "<table>" in page and "data:image/png;base64," in page and 'src="rates' not in page  # self-contained
     assert (tmp_path / "out" / "report" / "envelopes.png").is_file()

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from ..core.errors import InputError
 from ..core.files import write_folder
 from ..core.hashing import code_fingerprint
 from ..core.html import write_html
@@ -240,6 +241,7 @@ def _fill_report(cmp: Comparison, out: Path) -> dict[str, Any]:
     lines += ["", "![Rates over time](rates_over_time.png)", "", "![Rates by category](rates_by_category.png)", ""]
     if "differences.png" in figures:
         lines += ["![Differences to the reference](differences.png)", ""]
+    lines += _small_groups(cmp)
     for metric in RATES:
         lines += [f"## {RATE_LABELS[metric]} by category", ""]
         for d in cmp.dates:
@@ -255,6 +257,38 @@ def _fill_report(cmp: Comparison, out: Path) -> dict[str, Any]:
     (out / "report.md").write_text("\n".join(lines), encoding="utf-8")
     write_html(out / "report.md", title=f"Comparison: {cmp.results.manifest['name']}")
     return {"results": str(cmp.results.path)}
+
+
+SMALL_GROUP = 30
+"""Agents per run below which a category's rates are flagged as mostly noise."""
+
+
+def _small_groups(cmp: Comparison) -> list[str]:
+    """Agents behind each category (persons who ever left / persons per agent, mean over runs) at the last
+    month, and a warning for the categories with fewer than SMALL_GROUP agents.
+    """
+    end = cmp.dates[-1]
+    try:
+        table = cmp.results.timeseries(metrics=["ever_left"], hosts=["ALL"], dates=[end.date()],
+                                       scenarios=sorted({a.scenario for a in cmp.arms}),
+                                       columns=["scenario", "category", "value"]).to_pandas()
+    except InputError:
+        return []
+    if not len(table):
+        return ["_Agents per category are not shown: the runs did not keep `ever_left`._", ""]
+    scale = {n: s["scale"] for n, s in cmp.results.manifest["scenarios"].items()}
+    agents = table.groupby(["scenario", "category"])["value"].mean().reset_index()
+    agents["agents"] = agents["value"] / agents["scenario"].map(scale)
+    small = agents[agents["agents"] < SMALL_GROUP]
+    lines = [f"Agents behind the rates of each category, {end:%Y-%m} (mean per run; persons who ever left / persons "
+             "per agent): " + "; ".join(f"{c} {a:.0f}" for c, a in agents.groupby("category", sort=False)["agents"]
+                                        .min().items()) + " (smallest over the scenarios).", ""]
+    if len(small):
+        names = ", ".join(sorted(set(small["category"])))
+        lines += [f"**Warning**: {names} rest on fewer than {SMALL_GROUP} agents per run; their rates move by whole "
+                  "agents and are mostly noise. Read them only with a smaller scale (more agents) or many replications.",
+                  ""]
+    return lines
 
 
 def _conf(cmp: Comparison) -> str:
