@@ -334,7 +334,10 @@ def _intro(cmp: Comparison) -> list[str]:
         f"`{cmp.results.path}`; model code {m['code_fingerprint']}, diaspora_sim {m['versions']['diaspora_sim']}, "
         f"Mesa {m['versions']['mesa']}.",
         f"- **Intervals** are {conf} t-intervals over replications. They measure the Monte Carlo uncertainty "
-        "of the model's mean outcome under the scenarios' assumptions, not the uncertainty of the assumptions.",
+        "of the model's mean outcome under the scenarios' assumptions, not the uncertainty of the assumptions."
+        + (" Here the replications ran over posterior draws, so they are the Monte Carlo error of the posterior "
+           "mean; the section on effects over the calibration posterior gives the uncertainty of the effects."
+           if m.get("posterior") else ""),
         "- **Rates** (docs/metrics.md): return rate = persons in Russia after leaving / persons who ever left; "
         "integration rate = persons abroad with a secure status and integration above the threshold / persons who ever "
         "left. Differences are in percentage points (pp).",
