@@ -159,7 +159,8 @@ def cart(x: pd.DataFrame, y: np.ndarray, *, max_depth: int = 3, min_leaf: float 
     except ImportError:
         raise InputError([Problem("--cart", "CART needs scikit-learn: pip install scikit-learn")], "argument") from None
     y = np.asarray(y, dtype=bool)
-    tree = DecisionTreeClassifier(max_depth=max_depth, min_samples_leaf=max(1, int(min_leaf * len(y))), random_state=0)
+    tree = DecisionTreeClassifier(max_depth=max_depth, min_samples_leaf=max(1, int(min_leaf * len(y))),
+                                  class_weight="balanced", random_state=0)  # rare cases of interest still split
     tree.fit(x.to_numpy(float), y)
     t, leaves = tree.tree_, []
     stack = [(0, {c: [float(x[c].min()), float(x[c].max())] for c in x.columns})]
