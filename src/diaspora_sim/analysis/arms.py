@@ -16,9 +16,13 @@ RATES = ("return_rate", "integration_rate")
 """The rates compared (the headline rates of a run's summary, `outputs.summary.SUMMARY_RATES`)."""
 
 
+ALL_POINTS = -1
+"""The point of an arm over a posterior: every draw (replicate r at draw r // seeds_per_draw)."""
+
+
 @dataclass
 class Arm:
-    """A scenario at one parameter point."""
+    """A scenario at one parameter point (or over all posterior draws: point ALL_POINTS)."""
 
     scenario: str
     point: int
@@ -32,6 +36,8 @@ def arms_of(results: Results, scenarios: list[str] | None = None) -> list[Arm]:
     for name in names:
         if name not in results.manifest["scenarios"]:
             raise results_error(f"no scenario {name!r} in {results.path}; it has: {', '.join(results.scenarios)}")
+    if results.manifest.get("posterior"):
+        return [Arm(name, ALL_POINTS, {}, name) for name in names]
     points = results.manifest["points"]
     arms = []
     for name in names:
@@ -101,8 +107,10 @@ def rate_values(results: Results, arms: list[Arm], dates: list[date] | None,
                            "outputs must keep metrics return_rate and integration_rate and host ALL")
     df = table.to_pandas()
     df["date"] = pd.to_datetime(df["date"])
+    if any(a.point == ALL_POINTS for a in arms):
+        df["point"] = ALL_POINTS
     keep = {(a.scenario, a.point) for a in arms}
     return df[[k in keep for k in zip(df["scenario"], df["point"], strict=True)]]
 
 
-__all__ = ["RATES", "Arm", "arms_of", "available_dates", "default_dates", "parse_dates", "rate_values"]
+__all__ = ["ALL_POINTS", "RATES", "Arm", "arms_of", "available_dates", "default_dates", "parse_dates", "rate_values"]

@@ -16,6 +16,7 @@ import pandas as pd
 from ..experiments.folder import results_error
 from ..experiments.results import Results
 from .arms import RATES, Arm, arms_of, available_dates, default_dates, parse_dates, rate_values
+from .posterior import posterior_effects
 from .report import headline_text, results_text, write_report
 from .sensitivity import sensitivity
 from .statistics import mean_ci, paired_difference, replications_needed, t_quantile, vargha_delaney_a12
@@ -50,6 +51,11 @@ def describe(values: pd.DataFrame, arms: list[Arm], confidence: float = 0.95) ->
     return levels.reset_index(drop=True), diffs_df.reset_index(drop=True)
 
 
+def _labelled(values: pd.DataFrame, arms: list[Arm]) -> pd.DataFrame:
+    label = {(a.scenario, a.point): a.label for a in arms}
+    return values.assign(arm=[label[k] for k in zip(values["scenario"], values["point"], strict=True)])
+
+
 @dataclass
 class Comparison:
     """Everything the comparison report shows."""
@@ -65,6 +71,11 @@ class Comparison:
     confidence: float
     target: float
     replications: int
+    posterior: pd.DataFrame | None = None
+    """Effects over the calibration posterior (:mod:`.posterior`), when the runs were planned over one."""
+    series_values: pd.DataFrame | None = None
+    """The rates of every run over time (all categories), for the envelope figure."""
+    """Effects over the calibration posterior (:mod:`.posterior`), when the runs were planned over one."""
 
     def report(self, out: str | Path) -> Path:
         """Write the comparison report folder `out` (see :func:`write_report`); the path of report.md."""
@@ -80,7 +91,10 @@ def compare(results: Results, scenarios: list[str] | None = None, dates: list[da
                            "name the scenarios to compare, or read the tables directly")
     available = available_dates(results)
     dates = dates or default_dates(available)
-    levels, diffs = describe(rate_values(results, arms, dates), arms, confidence)
+    values = rate_values(results, arms, dates)
+    levels, diffs = describe(values, arms, confidence)
+    post = results.manifest.get("posterior")
+    effects = posterior_effects(values, [a.scenario for a in arms], post["seeds_per_draw"], confidence) if post else None
     series_values = rate_values(results, arms, None, categories=["ALL"])
     series, series_diffs = describe(series_values, arms, confidence)
     end = pd.Timestamp(max(dates))
@@ -100,7 +114,7 @@ def compare(results: Results, scenarios: list[str] | None = None, dates: list[da
             rows.append(row)
     reps = int(levels["n"].max()) if len(levels) else 0
     return Comparison(results, arms, [pd.Timestamp(d) for d in dates], levels, diffs, series, series_diffs,
-                      pd.DataFrame(rows), confidence, target, reps)
+                      pd.DataFrame(rows), confidence, target, reps, effects, _labelled(series_values, arms))
 
 
 __all__ = [

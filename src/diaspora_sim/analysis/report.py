@@ -11,10 +11,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from ..core.errors import InputError
 from ..core.files import write_folder
 from ..core.hashing import code_fingerprint
+from ..core.html import write_html
 from ..experiments.results import Results
-from ..plots.comparison import ci_bars_by_category, ci_timeseries, differences_to_reference
+from ..plots.comparison import ci_bars_by_category, ci_timeseries, differences_to_reference, envelopes
 from ..scenario.schema import CATEGORIES
 from .arms import RATES, arms_of
 from .sensitivity import sensitivity
@@ -170,7 +172,53 @@ def headline_text(cmp: Comparison) -> str:
     widths = [max(len(r[i]) for r in rows) + 2 for i in range(len(rows[0]))]
     lines = [f"{end:%Y-%m}, all categories, mean of n = {cmp.replications} replications per arm"]
     lines += ["".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    if cmp.posterior is not None and len(cmp.posterior):
+        lines += ["", f"over the calibration posterior ({conf} intervals, pp):"]
+        lines += [f"  {line}" for line in _posterior_lines(cmp, markdown=False)]
     return "\n".join(lines)
+
+
+def _posterior_lines(cmp: Comparison, markdown: bool = True) -> list[str]:
+    """The effects over the posterior at the last month (all categories): both intervals, shares, P(sign)."""
+    end, conf = cmp.dates[-1], _conf(cmp)
+    post = cmp.posterior
+    sel = post[(post.category == "ALL") & (post.date == end)]
+    head = ["arm", "metric", "effect (pp)", f"seed-only {conf} CI", f"posterior {conf} interval",
+            "variance: parameters / seeds", "P(sign)"]
+    rows = []
+    for _, r in sel.iterrows():
+        word = "raises" if r["sign"] == "+" else "lowers"
+        rows.append([r["arm"], r["metric"], _signed(100 * r["mean"]),
+                     f"[{_signed(100 * r['seed_low'])}, {_signed(100 * r['seed_high'])}]",
+                     f"[{_signed(100 * r['posterior_low'])}, {_signed(100 * r['posterior_high'])}]",
+                     f"{_share(r['share_parameter'])} / {_share(r['share_seed'])}",
+                     f"P({r['arm']} {word} {r['metric']}) = {r['p_sign']:.2f}"])
+    if markdown:
+        return ["| " + " | ".join(head) + " |", "|---" * len(head) + "|", *("| " + " | ".join(r) + " |" for r in rows)]
+    widths = [max(len(x[i]) for x in [head, *rows]) + 2 for i in range(len(head))]
+    return ["".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in [head, *rows]]
+
+
+def _share(v: float) -> str:
+    return "n/a" if not math.isfinite(v) else f"{100 * v:.0f}%"
+
+
+def _posterior_section(cmp: Comparison) -> list[str]:
+    """The report's section on effects over the calibration posterior."""
+    post = cmp.results.manifest["posterior"]
+    conf = _conf(cmp)
+    return ["", f"## Effects over the calibration posterior, {cmp.dates[-1]:%Y-%m} (all categories)", "",
+            f"Replication r of every arm ran at posterior draw r // {post['seeds_per_draw']} of `{post['dir']}` "
+            f"({post['draws']} draws by weight, {post['seeds_per_draw']} seeds each) with seed r: the effect of an arm "
+            "is paired on both the parameters and the seed.", "",
+            f"- **seed-only {conf} CI**: the Monte Carlo error of the mean effect (seed noise within a draw only), "
+            "the interval a comparison at fixed parameters reports.",
+            f"- **posterior {conf} interval**: quantiles of the paired effects over draws and seeds; it combines "
+            "parameter (posterior) and stochastic (seed) uncertainty.",
+            "- **variance**: the share of the effect's variance due to the calibrated parameters and to the seeds "
+            "(one-way random-effects decomposition over draws).",
+            "- **P(sign)**: the share of posterior draws whose mean effect has the sign of the overall mean.", "",
+            *_posterior_lines(cmp), "", "All months and categories: `posterior_effects.csv`.", ""]
 
 
 def write_report(cmp: Comparison, out: Path) -> Path:
@@ -193,13 +241,54 @@ def _fill_report(cmp: Comparison, out: Path) -> dict[str, Any]:
     lines += ["", "![Rates over time](rates_over_time.png)", "", "![Rates by category](rates_by_category.png)", ""]
     if "differences.png" in figures:
         lines += ["![Differences to the reference](differences.png)", ""]
+    lines += _small_groups(cmp)
     for metric in RATES:
         lines += [f"## {RATE_LABELS[metric]} by category", ""]
         for d in cmp.dates:
             lines += _category_tables(cmp, metric, d)
+    if cmp.posterior is not None and len(cmp.posterior):
+        cmp.posterior.to_csv(out / "posterior_effects.csv", index=False)
+        lines += _posterior_section(cmp)
+    if "envelopes.png" in figures:
+        lines += ["", "![Envelopes of the runs](envelopes.png)", "",
+                  "Envelopes: the median run and the band of 5% to 95% of the runs of each arm per month (what one "
+                  "history could look like), beside the CI of the mean above.", ""]
     lines += [*_needed_table(cmp), *_method()]
     (out / "report.md").write_text("\n".join(lines), encoding="utf-8")
+    write_html(out / "report.md", title=f"Comparison: {cmp.results.manifest['name']}")
     return {"results": str(cmp.results.path)}
+
+
+SMALL_GROUP = 30
+"""Agents per run below which a category's rates are flagged as mostly noise."""
+
+
+def _small_groups(cmp: Comparison) -> list[str]:
+    """Agents behind each category (persons who ever left / persons per agent, mean over runs) at the last
+    month, and a warning for the categories with fewer than SMALL_GROUP agents.
+    """
+    end = cmp.dates[-1]
+    try:
+        table = cmp.results.timeseries(metrics=["ever_left"], hosts=["ALL"], dates=[end.date()],
+                                       scenarios=sorted({a.scenario for a in cmp.arms}),
+                                       columns=["scenario", "category", "value"]).to_pandas()
+    except InputError:
+        return []
+    if not len(table):
+        return ["_Agents per category are not shown: the runs did not keep `ever_left`._", ""]
+    scale = {n: s["scale"] for n, s in cmp.results.manifest["scenarios"].items()}
+    agents = table.groupby(["scenario", "category"])["value"].mean().reset_index()
+    agents["agents"] = agents["value"] / agents["scenario"].map(scale)
+    small = agents[agents["agents"] < SMALL_GROUP]
+    lines = [f"Agents behind the rates of each category, {end:%Y-%m} (mean per run; persons who ever left / persons "
+             "per agent): " + "; ".join(f"{c} {a:.0f}" for c, a in agents.groupby("category", sort=False)["agents"]
+                                        .min().items()) + " (smallest over the scenarios).", ""]
+    if len(small):
+        names = ", ".join(sorted(set(small["category"])))
+        lines += [f"**Warning**: {names} rest on fewer than {SMALL_GROUP} agents per run; their rates move by whole "
+                  "agents and are mostly noise. Read them only with a smaller scale (more agents) or many replications.",
+                  ""]
+    return lines
 
 
 def _conf(cmp: Comparison) -> str:
@@ -217,6 +306,9 @@ def _figures(cmp: Comparison, out: Path) -> dict[str, Path]:
             cmp.levels[cmp.levels.date == end], labels, out / "rates_by_category.png",
             n_label=f"{end:%Y-%m}, {n_label}"),
     }
+    if cmp.series_values is not None and cmp.replications >= 2:
+        figures["envelopes.png"] = envelopes(cmp.series_values, labels, out / "envelopes.png",
+                                             n_label=f"{n} runs per arm: median and 5-95% of the runs")
     if len(cmp.arms) > 1 and len(cmp.diffs):
         figures["differences.png"] = differences_to_reference(
             cmp.series_diffs, cmp.diffs[cmp.diffs.date == end], labels, out / "differences.png",
@@ -242,7 +334,10 @@ def _intro(cmp: Comparison) -> list[str]:
         f"`{cmp.results.path}`; model code {m['code_fingerprint']}, diaspora_sim {m['versions']['diaspora_sim']}, "
         f"Mesa {m['versions']['mesa']}.",
         f"- **Intervals** are {conf} t-intervals over replications. They measure the Monte Carlo uncertainty "
-        "of the model's mean outcome under the scenarios' assumptions, not the uncertainty of the assumptions.",
+        "of the model's mean outcome under the scenarios' assumptions, not the uncertainty of the assumptions."
+        + (" Here the replications ran over posterior draws, so they are the Monte Carlo error of the posterior "
+           "mean; the section on effects over the calibration posterior gives the uncertainty of the effects."
+           if m.get("posterior") else ""),
         "- **Rates** (docs/metrics.md): return rate = persons in Russia after leaving / persons who ever left; "
         "integration rate = persons abroad with a secure status and integration above the threshold / persons who ever "
         "left. Differences are in percentage points (pp).",

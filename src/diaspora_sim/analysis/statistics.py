@@ -86,4 +86,14 @@ def replications_needed(sd: float, half_width: float, confidence: float = 0.95) 
     return n
 
 
-__all__ = ["mean_ci", "paired_difference", "replications_needed", "t_quantile", "vargha_delaney_a12"]
+def wilson_interval(share: float, n: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval of a share observed among `n` units (agents); (0, 1) when n is 0."""
+    if n <= 0:
+        return 0.0, 1.0
+    z = float(st.norm.ppf(0.5 + confidence / 2))
+    centre = (share + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(share * (1 - share) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+__all__ = ["wilson_interval", "mean_ci", "paired_difference", "replications_needed", "t_quantile", "vargha_delaney_a12"]

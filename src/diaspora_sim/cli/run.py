@@ -35,21 +35,37 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+SMALL_GROUP = 30
+"""Agents below which a group's rates are flagged as too noisy to read (docs/metrics.md)."""
+
+
 def _print_summary(sc: Scenario, source: str, result: dict[str, Any]) -> None:
-    """The end-of-run rates by category."""
+    """The end-of-run rates by category, with the agents behind them, 95% Wilson intervals and small-group warnings."""
+    from ..analysis.statistics import wilson_interval
     from ..scenario.schema import CATEGORIES
 
-    print(f"{sc.title or source}: {result['date']}, seed {sc.run.seed}, scale {sc.run.scale:g} persons/agent")
-    print(f"{'category':<22}{'ever left':>12}{'return rate':>13}{'integration':>13}")
-    for cat in CATEGORIES:
-        row = result["by_category"][cat]
-        print(f"{cat:<22}{row['ever_left'] or 0:>12,.0f}{_pct(row['return_rate'])}{_pct(row['integration_rate'])}")
-    print(f"{'ALL':<22}{result['ever_left'] or 0:>12,.0f}{_pct(result['return_rate'])}"
-          f"{_pct(result['integration_rate'])}")
+    scale = sc.run.scale
+    print(f"{sc.title or source}: {result['date']}, seed {sc.run.seed}, scale {scale:g} persons/agent")
+    print(f"{'category':<22}{'ever left':>12}{'agents':>8}  {'return rate [95% CI]':<24}{'integration [95% CI]'}")
+    rows = [(cat, result["by_category"][cat]) for cat in CATEGORIES] + [("ALL", result)]
+    small = []
+    for cat, row in rows:
+        agents = round((row["ever_left"] or 0) / scale)
+        cells = [_rate(row[k], agents, wilson_interval) for k in ("return_rate", "integration_rate")]
+        print(f"{cat:<22}{row['ever_left'] or 0:>12,.0f}{agents:>8}  {cells[0]:<24}{cells[1]:<24}".rstrip())
+        if agents < SMALL_GROUP:
+            small.append(f"{cat} ({agents})")
+    if small:
+        print(f"warning: rates of groups of fewer than {SMALL_GROUP} agents are mostly noise: {', '.join(small)}; "
+              f"rerun with a smaller --scale (persons per agent) or replicate (`compare`)", file=sys.stderr)
+    print("intervals: the share among the group's agents (binomial, Wilson); seed-to-seed variation comes on top")
 
 
-def _pct(value: float | None) -> str:
-    return f"{'n/a':>13}" if value is None else f"{value:>12.1%} "
+def _rate(value: float | None, agents: int, wilson: Any) -> str:
+    if value is None:
+        return "n/a"
+    low, high = wilson(value, agents)
+    return f"{value:.1%} [{100 * low:.0f}, {100 * high:.0f}]"
 
 
 def _check(args: argparse.Namespace) -> int:

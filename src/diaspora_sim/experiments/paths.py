@@ -1,9 +1,10 @@
 """Parameter paths of experiments: the dotted paths of ``--set`` with two additions.
 
 ``hosts.@GROUP.rest`` sets ``rest`` in every host of the group (``hosts.@eu...``), and
-``timeline.N.set.KEY`` sets the value that event ``N`` gives to its (dotted) key ``KEY``, for
-policies that a timeline event changes during the run. Every other path is set with
-:func:`diaspora_sim.scenario.paths.set_path`.
+``timeline.N.set.KEY`` or ``timeline[NAME].set.KEY`` sets the value that event ``N`` (or the event
+named ``NAME``) gives to its (dotted) key ``KEY``, for policies that a timeline event changes
+during the run. Every path is set with :func:`diaspora_sim.scenario.paths.set_path`, the one
+resolver of timeline paths (also used by ``--set``).
 """
 
 from __future__ import annotations
@@ -14,12 +15,17 @@ from typing import Any
 
 from ..core.errors import InputError
 from ..scenario.loading import validate
-from ..scenario.paths import set_path
+from ..scenario.paths import event_path, resolve_event, set_path
 from .spec import Parameter
 
 
 def expand_path(data: dict[str, Any], path: str) -> list[str]:
-    """The concrete dotted paths `path` stands for in the scenario data (``hosts.@GROUP`` expanded)."""
+    """The concrete dotted paths `path` stands for in the scenario data (``hosts.@GROUP`` expanded, an event
+    named ``timeline[NAME]`` resolved to its index, so both spellings give the same runs).
+    """
+    event = event_path(path)
+    if event is not None:
+        return [f"timeline.{resolve_event(data.get('timeline') or [], event[0])}.{event[1]}"]
     parts = path.split(".")
     if len(parts) >= 3 and parts[0] == "hosts" and parts[1].startswith("@"):
         group = parts[1][1:]
@@ -37,21 +43,16 @@ def apply_assignment(data: dict[str, Any], path: str, value: Any) -> None:
     parts = path.split(".")
     if parts[0] == "hosts" and len(parts) >= 3 and parts[1] not in data.get("hosts", {}):
         raise KeyError(f"unknown host {parts[1]!r}; known hosts: {', '.join(data.get('hosts', {}))}")
-    if parts[0] == "timeline" and len(parts) >= 4 and parts[2] == "set":
-        events = data.get("timeline", [])
-        if not (parts[1].isascii() and parts[1].isdigit()) or int(parts[1]) >= len(events):
-            raise KeyError(f"timeline.{parts[1]}: no such event (the timeline has events 0 to {len(events) - 1})")
-        index, key = int(parts[1]), ".".join(parts[3:])
-        event = events[index]
-        if key not in event["set"]:
-            others = [f"timeline.{i} ({e['name']!r})" for i, e in enumerate(events) if key in e["set"]]
-            raise KeyError(
-                f"event timeline.{index} ({event['name']!r}) does not set {key!r}; it sets "
-                f"{', '.join(event['set'])}" + (f". Events that set {key!r}: {', '.join(others)}" if others else "")
-            )
-        event["set"][key] = value
-        return
     set_path(data, path, value)
+
+
+def indexed_event(data: dict[str, Any], path: str) -> str | None:
+    """The name of the event a ``timeline.N...`` path addresses by index (None for other paths)."""
+    event = event_path(path)
+    if event is None or not event[0].isdecimal():
+        return None
+    events = data.get("timeline") or []
+    return events[int(event[0])].get("name") if int(event[0]) < len(events) else None
 
 
 def overriding_events(data: dict[str, Any], path: str) -> list[str]:
@@ -114,4 +115,4 @@ def path_problems(data: dict[str, Any], path: str, values: list[Any]) -> list[st
     return messages
 
 
-__all__ = ["apply_assignment", "expand_path", "overriding_events", "path_problems", "trial_values"]
+__all__ = ["apply_assignment", "expand_path", "indexed_event", "overriding_events", "path_problems", "trial_values"]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,7 +31,7 @@ from ..outputs.columns import RUN_COLUMNS
 from ..scenario.loading import load_scenario, to_yaml, validate
 from ..scenario.schema import CATEGORIES, Scenario
 from .designs import design_points, explicit_points, param_types
-from .paths import apply_assignment, expand_path, overriding_events, path_problems, trial_values
+from .paths import apply_assignment, expand_path, indexed_event, overriding_events, path_problems, trial_values
 from .spec import MAX_RUNS, Design, Experiment, Parameter, design_problems, load_experiment, plan_size, size_message
 
 Locate = Callable[[list[str], str], Problem]
@@ -89,6 +90,10 @@ class Plan:
     param_types: dict[str, str]
     tasks: list[RunTask]
     warnings: list[str] = field(default_factory=list)
+    design_rows: list[int] | None = None
+    """Point of every row of the design matrix (repeated rows, e.g. of a Morris design, share a point)."""
+    extra: dict[str, Any] = field(default_factory=dict)
+    """More entries of the manifest (e.g. `posterior`: the draws of a comparison over a posterior)."""
 
     def seeds(self) -> list[int]:
         """The seed of every replicate."""
@@ -109,7 +114,9 @@ class Plan:
             "parameters": {p.name: {"paths": p.paths, "type": self.param_types[p.name], "description": p.description}
                            for p in self.experiment.parameters},
             "points": self.points,
+            "design_rows": self.design_rows,
             "warnings": self.warnings,
+            **self.extra,
             "runs": [{"run_id": t.run_id, "scenario": t.scenario, "point": t.point, "replicate": t.replicate,
                       "seed": t.seed} for t in self.tasks],
         }
@@ -158,10 +165,25 @@ def make_plan(exp: Experiment, source: str | Path | None = None, name: str | Non
     if problems:
         raise InputError(sorted(problems, key=lambda p: p.line or 0), "experiment")
     pts, matrix = given if given is not None else design_points(exp)
+    pts, rows = unique_points(pts)
+    if len(rows) > len(pts):
+        warnings.append(f"the {exp.design.method} design repeats points: its {len(rows)} rows are {len(pts)} "
+                        "distinct points; repeated rows share their runs")
     types = param_types(exp, pts)
     tasks = _tasks(exp, scenarios, pts, outputs, tuple(types.items()))
     plan_name = name or (src.stem if src else "experiment")
-    return Plan(exp, plan_name, str(src or ""), scenarios, pts, matrix, types, tasks, sorted(set(warnings)))
+    return Plan(exp, plan_name, str(src or ""), scenarios, pts, matrix, types, tasks, sorted(set(warnings)),
+                design_rows=rows if matrix is not None else None)
+
+
+def unique_points(points: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[int]]:
+    """The distinct points in first-seen order, and the index of every given point among them."""
+    index: dict[str, int] = {}
+    rows = []
+    for pt in points:
+        rows.append(index.setdefault(json.dumps(pt, sort_keys=True), len(index)))
+    distinct = {k: pt for pt in points if (k := json.dumps(pt, sort_keys=True)) in index}
+    return list(distinct.values()), rows
 
 
 def _locator(src: Path | None) -> Locate:
@@ -212,6 +234,11 @@ def _check_parameters(exp: Experiment, scenarios: dict[str, ScenarioSpec], at: L
             for msg, names in seen.items():
                 where_s = "scenario " + names[0] if len(names) == 1 else "scenarios " + ", ".join(names)
                 problems.append(at(["parameters", str(i), "paths", str(j)], f"{pth!r} in {where_s}: {msg}"))
+            events = {sname: indexed_event(spec.data, pth) for sname, spec in scenarios.items()}
+            if len(set(events.values()) - {None}) > 1:
+                which = "; ".join(f"{n}: {e!r}" for n, e in events.items())
+                problems.append(at(["parameters", str(i), "paths", str(j)], f"{pth!r} addresses different events in "
+                                   f"the scenarios ({which}); address the event by name: timeline[NAME]..."))
     return warnings
 
 
@@ -313,4 +340,5 @@ __all__ = [
     "run_id",
     "scenario_data_for",
     "scenario_sha",
+    "unique_points",
 ]

@@ -137,6 +137,18 @@ class Outputs(_Strict):
         return ["all"] if v == "all" else v
 
 
+class Posterior(_Strict):
+    """Run every arm over draws of a calibration posterior (common draws and seeds across arms)."""
+
+    dir: str = Field(description="Calibration output folder with particles.parquet and summary.json (relative to "
+                                 "the experiment file's folder).")
+    seeds_per_draw: int = Field(
+        2, ge=1, le=1000,
+        description="Replications run at every posterior draw: replication r uses draw r // seeds_per_draw and "
+        "seed `seed + r` in every arm. 2 or more separates seed noise from parameter uncertainty.",
+    )
+
+
 class Experiment(_Strict):
     """Scenarios x parameter points x replications, and what to keep of each run."""
 
@@ -158,6 +170,10 @@ class Experiment(_Strict):
     scale: float | None = Field(None, ge=1.0, allow_inf_nan=False,
                                 description="Persons per agent (default: each scenario's run.scale).")
     outputs: Outputs = Field(default_factory=Outputs, description="What each run keeps of its time series.")
+    posterior: Posterior | None = Field(
+        None, description="Run over draws of a calibration posterior instead of the scenarios' own values of the "
+        "calibrated parameters (`replications` / `seeds_per_draw` draws; no `parameters`).",
+    )
 
     @field_validator("scenarios", mode="before")
     @classmethod
@@ -190,6 +206,14 @@ def design_problems(exp: Experiment, explicit_points: bool = False) -> list[tupl
     if explicit_points:
         problems += [(["parameters", str(i), "values"], "explicit points need parameters with a `range` [low, high]")
                      for i, p in enumerate(exp.parameters) if p.range is None]
+        return problems
+    if exp.posterior is not None:
+        if exp.parameters:
+            problems.append((["posterior"], "an experiment over a posterior varies the calibrated parameters; "
+                             "it cannot also have `parameters`"))
+        if exp.replications % exp.posterior.seeds_per_draw or exp.replications < 2 * exp.posterior.seeds_per_draw:
+            problems.append((["replications"], f"over a posterior, replications must be a multiple of seeds_per_draw "
+                             f"({exp.posterior.seeds_per_draw}) covering at least 2 draws"))
         return problems
     method = exp.design.method
     for i, p in enumerate(exp.parameters):
@@ -262,12 +286,13 @@ def load_experiment(path: str | Path) -> Experiment:
     return exp
 
 
-COMPARISON_OPTIONS = {"replications": "--reps", "seed": "--seed", "months": "--months", "scale": "--scale"}
+COMPARISON_OPTIONS = {"replications": "--reps", "seed": "--seed", "months": "--months", "scale": "--scale",
+                      "posterior": "--posterior"}
 """The fields of :func:`comparison_experiment` and the options of `compare` that give them."""
 
 
 def comparison_experiment(files: list[str | Path], *, replications: int, seed: int = DEFAULT_SEED, months: int | None = None,
-                          scale: float | None = None) -> Experiment:
+                          scale: float | None = None, posterior: str | Path | None = None) -> Experiment:
     """The experiment of `compare FILES`: every scenario file (the first is the reference), replicated with
     common seeds. InputError (paths: the field names, see COMPARISON_OPTIONS) if a value is out of range.
     """
@@ -276,6 +301,7 @@ def comparison_experiment(files: list[str | Path], *, replications: int, seed: i
             title="Comparison of " + ", ".join(Path(s).stem for s in files),
             scenarios=[{"file": str(Path(s).resolve())} for s in files],
             replications=replications, seed=seed, months=months, scale=scale,
+            posterior=None if posterior is None else {"dir": str(Path(posterior).resolve())},
         )
     except PydanticValidationError as exc:
         raise InputError([Problem(".".join(map(str, err["loc"])) or "experiment",
@@ -293,6 +319,7 @@ __all__ = [
     "Experiment",
     "Outputs",
     "Parameter",
+    "Posterior",
     "ScenarioRef",
     "comparison_experiment",
     "design_problems",

@@ -24,6 +24,30 @@ def _arm_colors(labels: list[str]) -> dict[str, object]:
     return {label: ("black" if i == 0 else palette[(i - 1) % len(palette)]) for i, label in enumerate(labels)}
 
 
+def envelopes(values: pd.DataFrame, labels: list[str], out: Path, *, n_label: str) -> Path:
+    """Return and integration rates (all categories) over time: per arm the median run and the band of 5% to
+    95% of the runs (columns arm, metric, date, value; one row per run and month).
+    """
+    colors = _arm_colors(labels)
+    fig = Figure(figsize=(13, 4.8))
+    axes = fig.subplots(1, 2, sharex=True)
+    for ax, metric in zip(axes, ("return_rate", "integration_rate"), strict=True):
+        for label in labels:
+            df = values[(values["arm"] == label) & (values["metric"] == metric)]
+            if not len(df):
+                continue
+            q = df.groupby("date")["value"].quantile([0.05, 0.5, 0.95]).unstack()
+            ax.fill_between(q.index, 100 * q[0.05], 100 * q[0.95], color=colors[label], alpha=0.15, lw=0)
+            ax.plot(q.index, 100 * q[0.5], color=colors[label], lw=2 if label == labels[0] else 1.4, label=label)
+        ax.set_title(f"{_RATE_TITLES[metric]}: envelope of the runs", fontsize=10)
+        ax.set_ylabel(_RATE_UNIT)
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=8)
+    fig.suptitle(n_label, fontsize=9)
+    fig.autofmt_xdate()
+    return save(fig, out)
+
+
 def ci_timeseries(series: pd.DataFrame, labels: list[str], out: Path, *, n_label: str) -> Path:
     """Return and integration rates (all categories) over time: the mean of each arm with its CI band.
 
@@ -130,4 +154,5 @@ def differences_to_reference(series_diffs: pd.DataFrame, diffs: pd.DataFrame, la
     return save(fig, out)
 
 
-__all__ = ["ci_bars_by_category", "ci_timeseries", "differences_to_reference"]
+__all__ = [
+    "envelopes","ci_bars_by_category", "ci_timeseries", "differences_to_reference"]
