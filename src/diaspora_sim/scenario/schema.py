@@ -663,6 +663,11 @@ class Run(Strict):
         100.0, ge=1.0, description="Persons per agent (1 = one agent per person). Outputs are in persons."
     )
     seed: int = Field(1, ge=0, le=SEED_MAX, description="Seed of all random streams (0 to 2**63 - 1).")
+    cohort_month: Month = Field(
+        "2023-07",
+        description="Month whose emigrants abroad (at its end) form the cohort followed for 12 months by the "
+        "metrics cohort_returned_12m and cohort_moved_on_12m (docs/metrics.md).",
+    )
 
 
 class Scenario(Strict):

@@ -34,7 +34,8 @@ TARGETS = "targets file"
 LOCATIONS = ("ALL", "RU")
 """Location codes every run has besides its hosts: ``ALL`` (sum over hosts) and ``RU`` (returnees)."""
 
-ALL_ONLY = ("ever_left", "return_rate", "integration_rate", "it_specialists_in_russia")
+ALL_ONLY = ("ever_left", "return_rate", "integration_rate", "it_specialists_in_russia", "cohort_returned_12m",
+            "cohort_moved_on_12m")
 """Metrics that exist only at location ``ALL`` (docs/metrics.md, section 5)."""
 
 Aggregation = Literal["value_at", "sum", "change", "max", "min", "mean"]

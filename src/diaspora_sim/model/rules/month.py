@@ -70,7 +70,7 @@ def _persons_kernel(rules: int, s, p, month: Month, keys: MonthKeys, flows: Flow
         c = s.category[i]
         cell = j * C + c
         if rules & RESOURCES:
-            resources_person(i, j, c, s, p, month, keys.job_loss, keys.job_finding, flags.forced, prm.resources)
+            resources_person(i, j, c, s, p, month, keys, flags, prm.resources)
         if rules & DOCUMENTS:
             documents_person(i, j, cell, s, p, month, keys.passport, flows.passports_expired, prm.documents)
         if j == H:

@@ -109,8 +109,7 @@ def expected_employment(allowed: bool, employed: bool, job_rate: float, language
 
 
 @njit(cache=True, inline="always")
-def resources_person(i: int, j: int, c: int, s, p, month, loss_key: np.uint64, find_key: np.uint64,
-                     forced: np.ndarray, prm: ResourcesParams) -> None:
+def resources_person(i: int, j: int, c: int, s, p, month, keys, flags, prm: ResourcesParams) -> None:
     """Person `i` (category `c`, at location `j`): income, cost and savings; abroad also the
     forced decision when money runs out, and jobs lost and found.
 
@@ -131,13 +130,14 @@ def resources_person(i: int, j: int, c: int, s, p, month, loss_key: np.uint64, f
     if p.russian_transfers[j]:
         s.ru_savings[i] = 0.0
     if s.cash[i] < prm.min_cash_months * p.cost[j] and income < p.cost[j]:
-        forced[i] = True
+        flags.forced[i] = True
+        flags.broke[i] = True
     # Jobs lost and found.
     allowed = may_work(s.status[i], p.work_visa_free[j])
     if s.employed[i]:
-        if not allowed or draw(loss_key, i) < p.job_loss[j]:
+        if not allowed or draw(keys.job_loss, i) < p.job_loss[j]:
             s.employed[i] = False
-    elif allowed and draw(find_key, i) < job_chance_of(month.job_rate[c, j], s.language[i]):
+    elif allowed and draw(keys.job_finding, i) < job_chance_of(month.job_rate[c, j], s.language[i]):
         s.employed[i] = True
 
 
