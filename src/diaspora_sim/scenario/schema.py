@@ -433,6 +433,11 @@ class Economy(Strict):
         False, description="Russian cards and transfers work: Russian savings and rouble income reach the emigrant "
         "(elsewhere savings stay in Russia and only russia.transfer_workaround_share of rouble income arrives)."
     )
+    informal_wage_share: Probability = Field(
+        0.0,
+        description="Share of the local wage an emigrant without a local job earns in informal or lower-paid work "
+        "in a month their cash runs low (0: no such work is tolerated).",
+    )
 
 
 class Pressure(Strict):
@@ -448,6 +453,11 @@ class Pressure(Strict):
     )
     deportation_rate: Probability = Field(
         0.02, description="Monthly probability that a person without legal status is deported to Russia."
+    )
+    overstay_penalty: float = Field(
+        2.0,
+        description="Disutility (utility units) of staying on without legal status (overstaying) when forced to "
+        "decide: low where overstayers are tolerated, high where enforcement is strict.",
     )
     hostility_base: Probability = Field(0.1, description="Social hostility toward Russians with no enclave, 0-1.")
     enclave_threshold_pct: NonNegative = Field(
@@ -545,6 +555,11 @@ class Russia(Strict):
         0.0, description="Extra monthly probability that a draft-age male returnee flees while mobilization is on."
     )
     return_cost_usd: NonNegative = Field(300.0, description="Cost of travelling back to Russia, USD.")
+    remote_job_loss: Probability = Field(
+        0.0,
+        description="Monthly probability that an emigrant abroad working remotely for a Russian employer or client "
+        "loses that job (their income source becomes none).",
+    )
     transfer_workaround_share: Probability = Field(
         0.0,
         description="Share of rouble income that still reaches an emigrant in a host where Russian cards and "
@@ -628,8 +643,13 @@ class Behaviour(Strict):
     inertia: float = Field(1.0, description="Status quo bonus of staying where one is.")
     forced_stay_penalty: float = Field(
         3.0,
-        description="Disutility of staying on when forced to decide (status lost or money gone): "
-        "the person stays without status or in poverty.",
+        description="Disutility of staying on when forced to decide because money ran out (status kept): the "
+        "person stays in poverty. Staying without status costs the host's pressure.overstay_penalty instead.",
+    )
+    family_support_usd: NonNegative = Field(
+        0.0,
+        description="Monthly help, USD, from family in Russia to an emigrant whose cash runs low, at family ties "
+        "1 (scaled by family_ties).",
     )
     min_cash_months: NonNegative = Field(
         1.0, description="Cash below this many months of living costs forces a decision (can't stay on)."

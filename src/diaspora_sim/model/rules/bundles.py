@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 STREAMS = (
     "job_loss", "job_finding", "passport", "status", "status_second", "permit", "harassment", "detention",
     "extradition", "deportation", "repression", "draft", "reemigration", "visa_luck", "choice", "choice_first",
-    "reconsider",
+    "reconsider", "remote_loss",
 )
 """The random streams the rules draw from, one key per stream and month."""
 
