@@ -76,8 +76,9 @@ def main() -> None:
     ap.add_argument("scenario")
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--seed", type=int, default=100)
+    ap.add_argument("--set", action="append", default=[], help="override, as in `run --set path=value`")
     a = ap.parse_args()
-    sc = load_scenario(a.scenario)
+    sc = load_scenario(a.scenario, a.set)
     runs = [one_run(sc, a.seed + k) for k in range(a.reps)]
 
     def mean(key):

@@ -53,6 +53,7 @@ class Policy:
     permanent_after: np.ndarray
     permanent_approval: np.ndarray
     revocation: np.ndarray
+    permits_for_irregular: np.ndarray
     # economy
     cost: np.ndarray
     wage: np.ndarray
@@ -123,6 +124,7 @@ class Policy:
             permanent_after=_h(sc, lambda h: h.stay.permanent_after_months, np.int16),
             permanent_approval=_h(sc, lambda h: h.stay.permanent_approval),
             revocation=_h(sc, lambda h: h.stay.revocation_rate),
+            permits_for_irregular=_h(sc, lambda h: h.stay.permits_for_irregular, bool),
             cost=_h(sc, lambda h: h.economy.cost_of_living_usd),
             wage=_hc(sc, lambda h: h.economy.local_wage_usd),
             job_finding=_hc(sc, lambda h: h.economy.job_finding),

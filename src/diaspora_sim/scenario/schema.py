@@ -399,6 +399,11 @@ class Stay(Strict):
         0.5, description="Engagement at or above which an emigrant applies for asylum when it is open."
     )
     permit_months: int = Field(12, ge=1, le=120, description="Validity of a temporary permit, months.")
+    permits_for_irregular: bool = Field(
+        False,
+        description="People without status (their stay ran out) may still be granted a permit in the country, by "
+        "the same paths (e.g. residence through work for citizens of the Eurasian union in Kazakhstan).",
+    )
     renewal_probability: Probability = Field(
         0.9, description="Probability a temporary permit (or humanitarian visa) is renewed on expiry."
     )
@@ -645,6 +650,11 @@ class Behaviour(Strict):
         3.0,
         description="Disutility of staying on when forced to decide because money ran out (status kept): the "
         "person stays in poverty. Staying without status costs the host's pressure.overstay_penalty instead.",
+    )
+    irregular_decide_monthly: bool = Field(
+        True,
+        description="People without legal status must decide every month they stay on (true), or only in the "
+        "month they lose their status and then reconsider at decision_rate like everyone else (false).",
     )
     family_support_usd: NonNegative = Field(
         0.0,

@@ -77,3 +77,14 @@ def test_remote_job_loss():
     s = state(2, location=RU, income_source=Income.REMOTE_RUSSIAN, remote_income=2000.0)
     rules.resources(s, context(tiny(**{"russia.remote_job_loss": 1.0}), n=2))
     np.testing.assert_array_equal(s.income_source, Income.REMOTE_RUSSIAN)
+
+
+def test_irregular_decide_monthly_or_only_when_status_is_lost():
+    # Row 0 loses its stay this month (AA does not reset stays); row 1 was already irregular.
+    for monthly, expected in ((True, [True, True]), (False, [True, False])):
+        sc = tiny(**{"hosts.AA.stay.visa_run_resets": False, "behaviour.irregular_decide_monthly": monthly})
+        s = state(2, status=[Status.VISA_FREE, Status.IRREGULAR], stay_left=[1, 0])
+        ctx = context(sc, n=2)
+        rules.legal_status(s, ctx)
+        np.testing.assert_array_equal(s.status, Status.IRREGULAR)
+        np.testing.assert_array_equal(ctx.forced, expected)
