@@ -121,6 +121,7 @@ _COLUMNS = {
     "mobilized": (bool, False),
     "moves": (np.int16, 0),
     "returns": (np.int16, 0),
+    "cohort_host": (np.int16, -1),
 }
 
 

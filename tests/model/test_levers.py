@@ -144,17 +144,17 @@ def test_repression_deters_returns_most_among_the_engaged():
 
 def test_no_bank_accounts_lowers_stock():
     # Bank accounts carry Western remote pay, the income of 35 % of IT specialists (5-30 % in the other
-    # categories). Georgia at 24 months, bank_accounts true vs false, seeds 1-5:
-    # IT specialists 38.4k/31.6k, 40.8k/29.2k, 45.6k/38.8k, 42.0k/31.6k, 49.2k/37.2k (drop 14.9-28 %);
-    # everyone 105.2k/98.0k, 116.4k/100.8k, 112.8k/103.6k, 106.4k/99.2k, 115.2k/105.2k (drop 6.8-13 %).
-    # The IT threshold was a 15 % drop, which seed 3 (14.9 %) misses under the counter-based random
-    # streams (IT ratio 0.61-0.85 over seeds 1-30); it is now 10 %, still twice the drop asked of everyone,
-    # since losing Western pay hits IT specialists hardest.
+    # categories). Georgia at 24 months, bank_accounts true vs false, seeds 1-5 (baseline of the returns
+    # revision): IT specialists 28.8k/23.2k, 40.4k/29.6k, 45.6k/40.4k, 37.2k/30.4k, 46.4k/32.0k (drop 11-31 %);
+    # everyone 104.4k/103.2k, 114.4k/106.4k, 110.8k/106.0k, 111.6k/102.4k, 116.8k/109.6k (drop 1.1-8.2 %;
+    # 6.8-13 % before the revision, when the broke had to leave: now family help and informal work keep
+    # some of them). The IT threshold is a 10 % drop; everyone's stock must only fall, since losing
+    # Western pay hits IT specialists hardest.
     ref = run()
     unbanked = run(("hosts.GE.economy.bank_accounts=false",))
     ge = host(ref, "GE")
     assert final(unbanked, "stock", ge, IT) < 0.9 * final(ref, "stock", ge, IT)
-    assert final(unbanked, "stock", ge) < 0.95 * final(ref, "stock", ge)
+    assert final(unbanked, "stock", ge) < final(ref, "stock", ge)
 
 
 def test_security_cooperation_raises_detentions_and_extraditions():
@@ -235,10 +235,12 @@ def test_work_visas_raise_arrivals_stock_and_integration_in_germany():
 
 def test_rouble_transfer_workaround_keeps_emigrants_where_russian_cards_fail():
     # Serbia and Turkey have no Russian transfers: rouble pay arrives there only as
-    # russia.transfer_workaround_share (baseline 0.5). At 0, stock at 24 months, reference vs none, seeds 1-5:
-    # Serbia + Turkey 58.4k/40.0k, 72.4k/57.6k, 74.0k/46.4k, 80.8k/50.0k, 65.2k/44.4k (ratio 0.62-0.80);
-    # Georgia, where Russian cards work, gains: 105.2k/116.0k, 116.4k/123.2k, 112.8k/123.2k, 106.4k/114.4k,
-    # 115.2k/122.0k.
+    # russia.transfer_workaround_share (baseline 0.5). At 0, stock at 24 months, reference vs none, seeds 1-5
+    # (baseline of the returns revision): Serbia + Turkey 125.6k/102.0k, 120.8k/108.0k, 115.6k/106.0k,
+    # 131.6k/122.4k, 132.0k/118.4k (ratio 0.81-0.93; 0.62-0.80 before the revision, when rouble pay was
+    # also lost faster to remote_job_loss and the broke had no fallback). Georgia, where Russian cards
+    # work, gains in 4 seeds of 5 (104.4k/110.0k, 114.4k/116.4k, 110.8k/120.4k, 111.6k/108.8k,
+    # 116.8k/122.0k): only asserted not to lose more than 10 %.
     ref = run()
     cut = run(("russia.transfer_workaround_share=0",))
     rs, tr, ge = host(ref, "RS"), host(ref, "TR"), host(ref, "GE")
@@ -246,5 +248,49 @@ def test_rouble_transfer_workaround_keeps_emigrants_where_russian_cards_fail():
     def no_transfers(m):
         return final(m, "stock", rs) + final(m, "stock", tr)
 
-    assert no_transfers(cut) < 0.85 * no_transfers(ref)
-    assert final(cut, "stock", ge) > final(ref, "stock", ge)
+    assert no_transfers(cut) < 0.95 * no_transfers(ref)
+    assert final(cut, "stock", ge) > 0.9 * final(ref, "stock", ge)  # Georgia keeps (or gains) its emigrants
+
+
+# Returns whose status or money ran out (docs/model.md section 12.8). Seeds 1-5, scale 400, 24 months.
+
+
+def test_a_stricter_overstay_penalty_raises_status_returns_from_kazakhstan():
+    # Chosen returns for want of status from Kazakhstan, reference -> overstay_penalty 3:
+    # 24.0k -> 78.4k, 24.0k -> 78.4k, 19.6k -> 65.6k, 17.6k -> 55.6k, 20.0k -> 72.4k.
+    ref = run()
+    strict = run(("hosts.KZ.pressure.overstay_penalty=3",))
+    kz = host(ref, "KZ")
+    assert total(strict, "returns_status", kz) > 2 * total(ref, "returns_status", kz)
+
+
+def test_family_help_lowers_returns_for_want_of_money():
+    # returns_money, reference (300 USD) -> 1,500 USD at family ties 1:
+    # 52.4k -> 3.6k, 42.8k -> 6.0k, 50.0k -> 7.2k, 43.6k -> 4.0k, 48.0k -> 4.8k.
+    ref = run()
+    helped = run(("behaviour.family_support_usd=1500",))
+    assert total(helped, "returns_money", all_hosts(ref)) < 0.3 * total(ref, "returns_money", all_hosts(ref))
+
+
+def test_informal_work_lowers_returns_for_want_of_money():
+    # returns_money, near-abroad informal_wage_share reference (0.4-0.5) -> 1:
+    # 52.4k -> 32.0k, 42.8k -> 26.8k, 50.0k -> 31.2k, 43.6k -> 28.0k, 48.0k -> 24.4k.
+    ref = run()
+    informal = run(tuple(f"hosts.{h}.economy.informal_wage_share=1" for h in NEAR_ABROAD))
+    assert total(informal, "returns_money", all_hosts(ref)) < 0.8 * total(ref, "returns_money", all_hosts(ref))
+
+
+def test_keeping_rouble_remote_jobs_lowers_returns_for_want_of_money():
+    # returns_money, reference (remote_job_loss 0.12, then 0.03) -> 0 (the 2022-10 event still sets 0.03):
+    # 52.4k -> 44.4k, 42.8k -> 40.8k, 50.0k -> 46.8k, 43.6k -> 38.4k, 48.0k -> 42.8k.
+    ref = run()
+    kept = run(("russia.remote_job_loss=0",))
+    assert total(kept, "returns_money", all_hosts(ref)) < total(ref, "returns_money", all_hosts(ref))
+
+
+def test_return_reasons_sum_to_returns():
+    m = run()
+    loc = all_hosts(m)
+    parts = sum(total(m, f, loc) for f in ("returns_voluntary", "returns_status", "returns_money", "forced_returns"))
+    assert parts == total(m, "returns", loc)
+    assert total(m, "forced_returns", loc) == total(m, "deported", loc) + total(m, "extradited", loc)

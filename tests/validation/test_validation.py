@@ -192,7 +192,7 @@ def test_validate_command_writes_its_report(tmp_path, capsys, tf, baseline_file)
                  "kz_mobilization_exit_share", "proportional", "--reps 3"):
         assert part in text
     fit_table = pd.read_csv(report / "fit.csv")
-    assert len(fit_table) == len(tf.mapped()) and set(fit_table["set"]) == {"in-sample", "holdout"}
+    assert len(fit_table) == len(tf.mapped()) and set(fit_table["set"]) == {"in-sample", "out-of-time", "holdout", "contested"}
     score_table = pd.read_csv(report / "scores.csv")
     assert set(score_table["predictor"]) == set(fit.PREDICTORS)
     assert (report / "targets.png").stat().st_size > 10_000
@@ -212,3 +212,18 @@ def test_validate_refuses_bad_input(tmp_path, capsys, baseline_file) -> None:
     assert main(["validate", str(baseline_file), "--scale", "0.5", "--out", str(tmp_path / "c")]) == 2
     assert "--scale" in capsys.readouterr().err
     assert not any((tmp_path / n).exists() for n in "abc")
+
+
+def test_periods_and_contested_claims_form_their_own_sets() -> None:
+    base = _target(obs(value=100), "a")
+    late = base.model_copy(update={"id": "b", "period": "out_of_time"})
+    claim = base.model_copy(update={"id": "c", "contested": True})
+    held = base.model_copy(update={"id": "d", "holdout": True})
+    assert [targets.target_set(t) for t in (base, late, claim, held)] == ["in-sample", "out-of-time", "contested",
+                                                                         "holdout"]
+    sets = fit.target_sets([base, late, claim, held])
+    assert [t.id for t in sets["in-sample"]] == ["a"] and [t.id for t in sets["out-of-time"]] == ["b"]
+    assert all(claim not in ts for ts in sets.values())  # a contested claim enters no ARD
+    assert "out-of-time" not in fit.target_sets([base])
+    with pytest.raises(ValueError, match="contested"):
+        targets.Target(**{**base.model_dump(), "contested": True, "holdout": True})

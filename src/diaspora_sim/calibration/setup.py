@@ -134,12 +134,12 @@ def choose_targets(cfg: CalibrationFile, tf: TargetsFile, sc: Scenario, at: At) 
     """The in-sample and holdout targets, notes on those left out, and the months simulated (the
     file's `abc.months`, or up to the last month an in-sample target reads).
     """
-    needed = [t for t in tf.mapped() if t.id not in cfg.targets.exclude and not t.holdout]
+    needed = [t for t in tf.fitted() if t.id not in cfg.targets.exclude and not t.holdout]
     if not needed:
         raise InputError([at(["targets"], "no in-sample target is left for the distance")], CALIBRATION)
     months = cfg.abc.months or months_to_simulate(needed, sc.run.start)
     usable, notes = usable_targets(tf, sc, months)
-    usable = [t for t in usable if t.id not in cfg.targets.exclude]
+    usable = [t for t in usable if t.id not in cfg.targets.exclude and not t.contested]
     in_sample = [t for t in usable if not t.holdout]
     if not in_sample:
         raise InputError([at(["abc", "months"], f"no in-sample target falls within the {months} months simulated")],

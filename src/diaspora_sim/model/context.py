@@ -35,6 +35,7 @@ class MonthContext:
     peer_permit: np.ndarray  # peers' recent permit grant rate per host and category (H x C)
     hostility: np.ndarray = field(init=False)
     forced: np.ndarray = field(init=False)  # must decide this month (status or money ran out)
+    broke: np.ndarray = field(init=False)  # cash ran out this month (forced for want of money)
     expelled: np.ndarray = field(init=False)  # must leave the current host
     harassed: np.ndarray = field(init=False)
     flows: dict[str, np.ndarray] = field(init=False)
@@ -42,6 +43,7 @@ class MonthContext:
     def __post_init__(self) -> None:
         self.hostility = self.policy.hostility(self.stock)
         self.forced = np.zeros(self.n, bool)
+        self.broke = np.zeros(self.n, bool)
         self.expelled = np.zeros(self.n, bool)
         self.harassed = np.zeros(self.n, bool)
         self.flows = {name: np.zeros((self.n_hosts + 2) * C, np.int64) for name in FLOWS}

@@ -24,6 +24,9 @@ FLOWS = (
     "departures",  # persons leaving a host (onward moves and returns)
     "returns",  # persons going back to Russia from a host (all reasons)
     "forced_returns",  # of which deported or extradited
+    "returns_voluntary",  # of which chosen in a free reconsideration (not forced to decide)
+    "returns_status",  # of which chosen when forced to decide by a lost status or an expulsion
+    "returns_money",  # of which chosen when forced to decide by cash running out (status kept)
     "onward_moves",  # persons moving from a host to another host
     "first_departures",  # persons leaving Russia for the first time (counted at destination)
     "reemigrations",  # returnees leaving Russia again (counted at destination)
@@ -58,15 +61,17 @@ STOCKS = (
 )
 N_STOCKS = len(STOCKS)
 TOTALS = ("ever_left", "it_specialists_in_russia")  # persons, host ALL only
-RATES = ("return_rate", "integration_rate", "integrated_share")
+RATES = ("return_rate", "integration_rate", "integrated_share", "cohort_returned_12m", "cohort_moved_on_12m")
+COHORT_MONTHS = 12  # the cohort metrics compare locations this many months after the cohort month
 METRICS = STOCKS + FLOWS + TOTALS + RATES
 
 
 class Recorder:
     """Collects the metrics month by month into preallocated arrays."""
 
-    def __init__(self, months: int, n_hosts: int, scale: float, threshold: float) -> None:
+    def __init__(self, months: int, n_hosts: int, scale: float, threshold: float, cohort: int = -1) -> None:
         self.H = n_hosts
+        self.cohort = cohort  # index of the cohort month (run.cohort_month), -1 if none
         self.scale = scale
         self.threshold = threshold
         shape = (months, n_hosts + 2, C + 1)
@@ -101,10 +106,39 @@ class Recorder:
         share[H] = np.nan  # no integration in Russia
         d["integrated_share"][:] = np.where(d["stock"] > 0, share, np.nan)
         d["it_specialists_in_russia"][H + 1, C] = d["stock"][H, CATEGORIES.index("it_specialist")]
+        if month == self.cohort:
+            mark_cohort(s.location, s.cohort_host, n, H)
+        elif month == self.cohort + COHORT_MONTHS and self.cohort >= 0:
+            size, back, moved = _cohort_counts(n, H, s.location, s.cohort_host, s.category)
+            size, back, moved = (np.append(x, x.sum()) for x in (size, back, moved))
+            with np.errstate(invalid="ignore", divide="ignore"):
+                d["cohort_returned_12m"][H + 1] = np.where(size > 0, back / size, np.nan)
+                d["cohort_moved_on_12m"][H + 1] = np.where(size > 0, moved / size, np.nan)
 
     def stock_by_cell(self, month: int) -> np.ndarray:
         """Persons per host and category at the end of `month` (H x C)."""
         return self.data["stock"][month, : self.H, :C]
+
+
+def mark_cohort(location: np.ndarray, cohort_host: np.ndarray, n: int, H: int) -> None:
+    """Mark the cohort: each person abroad (rows below `n`) gets their host in `cohort_host`, others -1."""
+    loc = location[:n]
+    cohort_host[:n] = np.where(loc < H, loc, -1)
+
+
+@njit(cache=True)
+def _cohort_counts(n, H, location, cohort_host, category):
+    """Per category: persons of the cohort, of them in Russia, and in a host other than their cohort host."""
+    size, back, moved = np.zeros(C), np.zeros(C), np.zeros(C)
+    for i in range(n):
+        h0 = cohort_host[i]
+        if h0 < 0:
+            continue
+        c, loc = category[i], location[i]
+        size[c] += 1
+        back[c] += loc == H
+        moved[c] += loc < H and loc != h0
+    return size, back, moved
 
 
 @njit(cache=True)

@@ -68,7 +68,8 @@ class DiasporaModel(mesa.Model):
         self._epoch = -1
         self.policy = Policy.from_scenario(config)
         self.state = draw_population(config, self.streams, self.n_hosts)
-        self.recorder = Recorder(self.months, self.n_hosts, config.run.scale, config.integration.threshold)
+        self.recorder = Recorder(self.months, self.n_hosts, config.run.scale, config.integration.threshold,
+                                 month_number(config.run.cohort_month) - self.start)
         C = len(CATEGORIES)
         self.peer_return = np.zeros((self.n_hosts, C))
         self.peer_permit = np.zeros((self.n_hosts, C))

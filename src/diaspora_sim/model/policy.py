@@ -53,6 +53,7 @@ class Policy:
     permanent_after: np.ndarray
     permanent_approval: np.ndarray
     revocation: np.ndarray
+    permits_for_irregular: np.ndarray
     # economy
     cost: np.ndarray
     wage: np.ndarray
@@ -61,10 +62,12 @@ class Policy:
     work_visa_free: np.ndarray
     bank_accounts: np.ndarray
     russian_transfers: np.ndarray
+    informal_share: np.ndarray
     # pressure
     security: np.ndarray
     extradition: np.ndarray
     deportation: np.ndarray
+    overstay_penalty: np.ndarray
     hostility_base: np.ndarray
     enclave_threshold_pct: np.ndarray
     hostility_slope: np.ndarray
@@ -121,6 +124,7 @@ class Policy:
             permanent_after=_h(sc, lambda h: h.stay.permanent_after_months, np.int16),
             permanent_approval=_h(sc, lambda h: h.stay.permanent_approval),
             revocation=_h(sc, lambda h: h.stay.revocation_rate),
+            permits_for_irregular=_h(sc, lambda h: h.stay.permits_for_irregular, bool),
             cost=_h(sc, lambda h: h.economy.cost_of_living_usd),
             wage=_hc(sc, lambda h: h.economy.local_wage_usd),
             job_finding=_hc(sc, lambda h: h.economy.job_finding),
@@ -128,9 +132,11 @@ class Policy:
             work_visa_free=_h(sc, lambda h: h.economy.work_allowed_visa_free, bool),
             bank_accounts=_h(sc, lambda h: h.economy.bank_accounts, bool),
             russian_transfers=_h(sc, lambda h: h.economy.russian_transfers, bool),
+            informal_share=_h(sc, lambda h: h.economy.informal_wage_share),
             security=_h(sc, lambda h: h.pressure.security_cooperation),
             extradition=_h(sc, lambda h: h.pressure.extradition_share),
             deportation=_h(sc, lambda h: h.pressure.deportation_rate),
+            overstay_penalty=_h(sc, lambda h: h.pressure.overstay_penalty),
             hostility_base=_h(sc, lambda h: h.pressure.hostility_base),
             enclave_threshold_pct=_h(sc, lambda h: h.pressure.enclave_threshold_pct),
             hostility_slope=_h(sc, lambda h: h.pressure.hostility_slope),

@@ -110,4 +110,5 @@ def draw_population(sc: Scenario, streams: Streams, n_hosts: int) -> State:
         mobilized=np.zeros(n, bool),
         moves=np.zeros(n, np.int16),
         returns=np.zeros(n, np.int16),
+        cohort_host=np.full(n, -1, np.int16),
     )

@@ -77,6 +77,7 @@ class State:
     mobilized: np.ndarray  # bool, called up after returning
     moves: np.ndarray  # int16 onward moves between hosts
     returns: np.ndarray  # int16 returns to Russia
+    cohort_host: np.ndarray  # int16 host at the end of run.cohort_month (-1: not abroad then, or not yet marked)
 
     @property
     def n(self) -> int:

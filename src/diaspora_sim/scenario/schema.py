@@ -399,6 +399,11 @@ class Stay(Strict):
         0.5, description="Engagement at or above which an emigrant applies for asylum when it is open."
     )
     permit_months: int = Field(12, ge=1, le=120, description="Validity of a temporary permit, months.")
+    permits_for_irregular: bool = Field(
+        False,
+        description="People without status (their stay ran out) may still be granted a permit in the country, by "
+        "the same paths (e.g. residence through work for citizens of the Eurasian union in Kazakhstan).",
+    )
     renewal_probability: Probability = Field(
         0.9, description="Probability a temporary permit (or humanitarian visa) is renewed on expiry."
     )
@@ -433,6 +438,11 @@ class Economy(Strict):
         False, description="Russian cards and transfers work: Russian savings and rouble income reach the emigrant "
         "(elsewhere savings stay in Russia and only russia.transfer_workaround_share of rouble income arrives)."
     )
+    informal_wage_share: Probability = Field(
+        0.0,
+        description="Share of the local wage an emigrant without a local job earns in informal or lower-paid work "
+        "in a month their cash runs low (0: no such work is tolerated).",
+    )
 
 
 class Pressure(Strict):
@@ -448,6 +458,11 @@ class Pressure(Strict):
     )
     deportation_rate: Probability = Field(
         0.02, description="Monthly probability that a person without legal status is deported to Russia."
+    )
+    overstay_penalty: float = Field(
+        2.0,
+        description="Disutility (utility units) of staying on without legal status (overstaying) when forced to "
+        "decide: low where overstayers are tolerated, high where enforcement is strict.",
     )
     hostility_base: Probability = Field(0.1, description="Social hostility toward Russians with no enclave, 0-1.")
     enclave_threshold_pct: NonNegative = Field(
@@ -545,6 +560,11 @@ class Russia(Strict):
         0.0, description="Extra monthly probability that a draft-age male returnee flees while mobilization is on."
     )
     return_cost_usd: NonNegative = Field(300.0, description="Cost of travelling back to Russia, USD.")
+    remote_job_loss: Probability = Field(
+        0.0,
+        description="Monthly probability that an emigrant abroad working remotely for a Russian employer or client "
+        "loses that job (their income source becomes none).",
+    )
     transfer_workaround_share: Probability = Field(
         0.0,
         description="Share of rouble income that still reaches an emigrant in a host where Russian cards and "
@@ -628,8 +648,18 @@ class Behaviour(Strict):
     inertia: float = Field(1.0, description="Status quo bonus of staying where one is.")
     forced_stay_penalty: float = Field(
         3.0,
-        description="Disutility of staying on when forced to decide (status lost or money gone): "
-        "the person stays without status or in poverty.",
+        description="Disutility of staying on when forced to decide because money ran out (status kept): the "
+        "person stays in poverty. Staying without status costs the host's pressure.overstay_penalty instead.",
+    )
+    irregular_decide_monthly: bool = Field(
+        True,
+        description="People without legal status must decide every month they stay on (true), or only in the "
+        "month they lose their status and then reconsider at decision_rate like everyone else (false).",
+    )
+    family_support_usd: NonNegative = Field(
+        0.0,
+        description="Monthly help, USD, from family in Russia to an emigrant whose cash runs low, at family ties "
+        "1 (scaled by family_ties).",
     )
     min_cash_months: NonNegative = Field(
         1.0, description="Cash below this many months of living costs forces a decision (can't stay on)."
@@ -663,6 +693,11 @@ class Run(Strict):
         100.0, ge=1.0, description="Persons per agent (1 = one agent per person). Outputs are in persons."
     )
     seed: int = Field(1, ge=0, le=SEED_MAX, description="Seed of all random streams (0 to 2**63 - 1).")
+    cohort_month: Month = Field(
+        "2023-07",
+        description="Month whose emigrants abroad (at its end) form the cohort followed for 12 months by the "
+        "metrics cohort_returned_12m and cohort_moved_on_12m (docs/metrics.md).",
+    )
 
 
 class Scenario(Strict):

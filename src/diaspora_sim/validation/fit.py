@@ -5,7 +5,8 @@ evaluator, :func:`.values.target_values`), its mean with a t-interval and its 5-
 replications, the discrepancy with the observed value and a verdict (:mod:`.scores`); and an
 overall score, the averaged relative difference (ARD), for the model and for the naive
 baselines (:mod:`.baselines`) built from the same runs, over the in-sample targets, those that
-read a host, and the holdouts.
+read a host, the out-of-time targets (observed after 2023-09) and the holdouts. Contested claims
+are shown beside the model and enter no ARD.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from ..experiments.results import Results
 from .baselines import BASELINES
 from .plan import output_selection
 from .scores import DEFAULT_TOLERANCE, ard, discrepancy, signed_difference, verdict
-from .targets import Observed, Target, metrics_of, quantities
+from .targets import Observed, Target, metrics_of, quantities, target_set
 from .values import index_series, quantity_series, restrict, runs_of, series_keys, target_values, tidy_frame
 
 PREDICTORS = ("model", *BASELINES)
@@ -52,8 +53,8 @@ class Validation:
 
     @property
     def misses(self) -> pd.DataFrame:
-        """The fit rows of the targets the model misses."""
-        return self.fit[self.fit["missed"]]
+        """The fit rows of the targets the model misses (contested claims are never missed: they are not fitted)."""
+        return self.fit[self.fit["missed"] & (self.fit["set"] != "contested")]
 
 
 def host_level(t: Target) -> bool:
@@ -62,13 +63,15 @@ def host_level(t: Target) -> bool:
 
 
 def target_sets(targets: list[Target]) -> dict[str, list[Target]]:
-    """The sets over which ARD is reported."""
-    ins = [t for t in targets if not t.holdout]
-    return {
+    """The sets over which ARD is reported (contested claims are in none; out-of-time only if any)."""
+    ins = [t for t in targets if target_set(t) == "in-sample"]
+    sets = {
         "in-sample": ins,
         "in-sample, host level": [t for t in ins if host_level(t)],
-        "holdout": [t for t in targets if t.holdout],
+        "out-of-time": [t for t in targets if target_set(t) == "out-of-time"],
+        "holdout": [t for t in targets if target_set(t) == "holdout"],
     }
+    return {name: ts for name, ts in sets.items() if ts or name != "out-of-time"}
 
 
 def observed_text(obs: Observed, unit: str) -> str:
@@ -123,7 +126,7 @@ def fit_row(t: Target, vals: pd.DataFrame, tolerance: float, confidence: float) 
     if obs.value is not None and obs.low is None and obs.high is None and len(finite):
         in_band = bool(lo <= obs.value <= hi)
     row = {
-        "target": t.id, "set": "holdout" if t.holdout else "in-sample", "unit": t.unit,
+        "target": t.id, "set": target_set(t), "unit": t.unit,
         "reliability": t.reliability.level, "observed": observed_text(obs, t.unit),
         "obs_value": obs.value, "obs_low": obs.low, "obs_high": obs.high,
         "mean": ci["mean"], "ci_low": ci["low"], "ci_high": ci["high"], "band_low": lo, "band_high": hi,

@@ -23,14 +23,14 @@ def _pct(x: float) -> str:
     return "n/a" if not math.isfinite(x) else f"{x:+.0%}"
 
 
-def fit_table(v: Validation, holdout: bool) -> str:
-    """Markdown table of the in-sample (or holdout) targets."""
+def fit_table(v: Validation, set_name: str) -> str:
+    """Markdown table of the targets of one set ('in-sample', 'out-of-time', 'holdout', 'contested')."""
     lines = [
         f"| target | rel. | observed | model mean [{v.confidence:.0%} CI] | {BAND[0]:.0%}-{BAND[1]:.0%} band "
         "| rel. diff | verdict | constant | proportional |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
-    for r in v.fit[v.fit["set"] == ("holdout" if holdout else "in-sample")].itertuples():
+    for r in v.fit[v.fit["set"] == set_name].itertuples():
         u = r.unit
         lines.append(
             f"| `{r.target}` | {r.reliability} | {r.observed} | {fmt(r.mean, u)} [{fmt(r.ci_low, u)}, {fmt(r.ci_high, u)}] "
@@ -75,7 +75,8 @@ def headline(v: Validation) -> str:
     """A few lines for the terminal."""
     s = v.scores.set_index(["set", "predictor"])["ard"]
     lines = [f"{v.scenario}: {v.reps} replications, {len(v.targets)} targets "
-             f"({sum(not t.holdout for t in v.targets)} in-sample, {sum(t.holdout for t in v.targets)} holdout)"]
+             f"({sum(v.fit['set'] == 'in-sample')} in-sample, {sum(v.fit['set'] == 'out-of-time')} out-of-time, "
+             f"{sum(v.fit['set'] == 'holdout')} holdout, {sum(v.fit['set'] == 'contested')} contested)"]
     for set_name in dict.fromkeys(v.scores["set"]):
         parts = ", ".join(f"{p} {s.get((set_name, p), math.nan):.3f}" for p in PREDICTORS)
         lines.append(f"  ARD {set_name}: {parts}")
@@ -112,13 +113,21 @@ def report_markdown(v: Validation) -> str:
         "",
         "## Fit, in-sample targets",
         "",
-        fit_table(v, holdout=False),
+        fit_table(v, "in-sample"),
         "",
         f"{int(ins['missed'].sum())} of {len(ins)} in-sample targets missed.",
         "",
+        "## Out-of-time targets (observed after 2023-09)",
+        "",
+        fit_table(v, "out-of-time"),
+        "",
         "## Holdout targets (not used by calibration)",
         "",
-        fit_table(v, holdout=True),
+        fit_table(v, "holdout"),
+        "",
+        "## Contested claims (never fitted, in no ARD: the model beside the claim)",
+        "",
+        fit_table(v, "contested"),
         "",
         "## Overall score: ARD of the model and the naive baselines",
         "",

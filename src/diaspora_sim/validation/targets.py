@@ -34,7 +34,8 @@ TARGETS = "targets file"
 LOCATIONS = ("ALL", "RU")
 """Location codes every run has besides its hosts: ``ALL`` (sum over hosts) and ``RU`` (returnees)."""
 
-ALL_ONLY = ("ever_left", "return_rate", "integration_rate", "it_specialists_in_russia")
+ALL_ONLY = ("ever_left", "return_rate", "integration_rate", "it_specialists_in_russia", "cohort_returned_12m",
+            "cohort_moved_on_12m")
 """Metrics that exist only at location ``ALL`` (docs/metrics.md, section 5)."""
 
 Aggregation = Literal["value_at", "sum", "change", "max", "min", "mean"]
@@ -160,6 +161,16 @@ class Target(Strict):
     )
     reliability: Reliability = Field(description="Reliability of the fact as a target, with the reason.")
     holdout: bool = Field(False, description="Kept out of calibration, to test the calibrated model.")
+    period: Literal["in_sample", "out_of_time"] = Field(
+        "in_sample",
+        description="in_sample: observed up to 2023-09 (the span of the original targets); out_of_time: observed "
+        "later, to test a model calibrated on earlier facts. validate reports the ARD of each apart.",
+    )
+    contested: bool = Field(
+        False,
+        description="A claim the facts mark contested (grade C): never fitted, never in an ARD; validate shows the "
+        "model beside it.",
+    )
     mapping: TargetMapping | None = Field(description="How the model's outputs map to the fact; null when no output measures it.")
     unmapped_reason: str | None = Field(None, description="Why the fact cannot be mapped (required when mapping is null).")
 
@@ -171,6 +182,8 @@ class Target(Strict):
             if self.holdout:
                 raise ValueError("an unmapped target cannot be a holdout")
             return self
+        if self.contested and self.holdout:
+            raise ValueError("a contested claim is never fitted: it cannot be a holdout")
         if self.unmapped_reason is not None:
             raise ValueError("unmapped_reason is only for targets with mapping: null")
         share = self.mapping.denominator is not None or self.mapping.metric in RATES
@@ -201,6 +214,10 @@ class TargetsFile(Strict):
     def mapped(self) -> list[Target]:
         """The targets with a mapping."""
         return [t for t in self.targets if t.mapping is not None]
+
+    def fitted(self) -> list[Target]:
+        """The mapped targets that may enter a calibration distance (contested claims never do)."""
+        return [t for t in self.mapped() if not t.contested]
 
     def by_id(self, target_id: str) -> Target:
         """The target with this id."""
@@ -244,6 +261,15 @@ def check_targets(targets: TargetsFile, scenario: Scenario) -> list[str]:
             if q.metric == "integrated_share" and "RU" in q.hosts():
                 problems.append(f"{tag}: 'integrated_share' does not exist at 'RU'")
     return problems
+
+
+def target_set(t: Target) -> str:
+    """The set a target is reported in: 'contested', 'holdout', 'out-of-time' or 'in-sample'."""
+    if t.contested:
+        return "contested"
+    if t.holdout:
+        return "holdout"
+    return "out-of-time" if t.period == "out_of_time" else "in-sample"
 
 
 def quantities(t: Target) -> list[Quantity]:

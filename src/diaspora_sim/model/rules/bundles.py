@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 STREAMS = (
     "job_loss", "job_finding", "passport", "status", "status_second", "permit", "harassment", "detention",
     "extradition", "deportation", "repression", "draft", "reemigration", "visa_luck", "choice", "choice_first",
-    "reconsider",
+    "reconsider", "remote_loss",
 )
 """The random streams the rules draw from, one key per stream and month."""
 
@@ -44,9 +44,10 @@ MonthKeys.__doc__ = "This month's key of each random stream (see streams.draw)."
 FlowCounts = namedtuple("FlowCounts", FLOWS)
 FlowCounts.__doc__ = "The month's flow counters (the arrays of MonthContext.flows), by location * C + category."
 
-Flags = namedtuple("Flags", ["forced", "expelled", "harassed", "to_russia"])
+Flags = namedtuple("Flags", ["forced", "expelled", "harassed", "to_russia", "broke"])
 Flags.__doc__ = """Per-person marks of the month: must decide (status or money ran out), must leave the host,
-harassed, deported or extradited (moved to Russia after the pass)."""
+harassed, deported or extradited (moved to Russia after the pass), cash ran out (the money reason of
+`forced`; a lost status is read from the status, irregular)."""
 
 
 def borrowing_kernel(fn):
@@ -85,4 +86,4 @@ def flows_of(ctx: MonthContext) -> FlowCounts:
 
 def flags_of(ctx: MonthContext) -> Flags:
     """The context's marks and a fresh `to_russia` mark (rows to move to Russia after a pass)."""
-    return Flags(ctx.forced, ctx.expelled, ctx.harassed, np.zeros(ctx.n, bool))
+    return Flags(ctx.forced, ctx.expelled, ctx.harassed, np.zeros(ctx.n, bool), ctx.broke)

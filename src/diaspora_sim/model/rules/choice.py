@@ -23,6 +23,7 @@ from ..state import LEGAL_SECURITY, State
 from ..streams import draw
 from .bundles import Flags, Month, MonthKeys, borrowing_kernel, flags_of, keys_of, month_of
 from .codes import (
+    IRREGULAR,
     IT,
     JOB_HORIZON_MONTHS,
     JOURNALIST,
@@ -159,16 +160,27 @@ def host_value(i: int, h: int, employment: float, s, p, prm: ChoiceParams) -> fl
 
 
 @njit(cache=True, inline="always")
+def forced_stay_cost(irregular: bool, forced: bool, overstay_penalty: float, forced_penalty: float) -> float:
+    """The penalty of staying on when forced to decide: the host's overstay penalty without status
+    (its enforcement), else forced_stay_penalty when money ran out, else 0.
+    """
+    if irregular:
+        return overstay_penalty
+    return forced_penalty if forced else 0.0
+
+
+@njit(cache=True, inline="always")
 def stay_utility(i: int, h: int, s, p, month: Month, forced: np.ndarray, prm: ChoiceParams) -> float:
     """Utility for person `i` of staying in their host `h`: the job they hold (or may find under
-    their status), inertia, integration, the security of their status; minus a penalty when forced.
+    their status), inertia, integration, the security of their status; minus a penalty when forced
+    (forced_stay_cost: the host's overstay penalty without status, forced_stay_penalty when broke).
     """
     status = s.status[i]
     employment = expected_employment(may_work(status, p.work_visa_free[h]), s.employed[i],
                                      month.job_rate[s.category[i], h], s.language[i], prm.horizon)
     return (host_value(i, h, employment, s, p, prm)
             + prm.inertia + prm.b_integration * s.integration[i] + prm.b_legal * LEGAL_SECURITY[status]
-            - prm.forced_penalty * forced[i])
+            - forced_stay_cost(status == IRREGULAR, forced[i], p.overstay_penalty[h], prm.forced_penalty))
 
 
 @njit(cache=True, inline="always")

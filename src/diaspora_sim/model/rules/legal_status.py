@@ -9,6 +9,7 @@ rules.month), in the order of the section: `stay_ends` (visa-free stays and visa
 
 from __future__ import annotations
 
+from collections import namedtuple
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -32,6 +33,14 @@ from .resources import expected_employment
 
 if TYPE_CHECKING:
     from ..context import MonthContext
+
+LegalStatusParams = namedtuple("LegalStatusParams", ["decide_monthly"])
+LegalStatusParams.__doc__ = "behaviour.irregular_decide_monthly: the irregular must decide every month."
+
+
+def legal_status_params(ctx: MonthContext) -> LegalStatusParams:
+    """The legal-status rule's parameters this month."""
+    return LegalStatusParams(ctx.behaviour.irregular_decide_monthly)
 
 
 @njit(cache=True, inline="always")
@@ -100,12 +109,14 @@ def asylum_decision(i: int, j: int, c: int, cell: int, status: int, left: int, s
 @njit(cache=True, inline="always")
 def permit_application(i: int, j: int, c: int, status: int, has_doc: bool, s, p, month,
                        key: np.uint64) -> bool:
-    """Whether a person on a visa-free stay or a visa (with an accepted document) is granted a
-    temporary permit this month: by work (with a job, or the chance of finding one), by company
-    (capital; doubled where a relocation programme runs for IT and business), by property, or by
-    family, each path independently.
+    """Whether a person on a visa-free stay or a visa (or without status, where the host's
+    permits_for_irregular allows it), with an accepted document, is granted a temporary permit
+    this month: by work (with a job, or the chance of finding one), by company (capital; doubled
+    where a relocation programme runs for IT and business), by property, or by family, each path
+    independently.
     """
-    if not ((status == VISA_FREE or status == VISA) and has_doc):
+    eligible = status == VISA_FREE or status == VISA or (status == IRREGULAR and p.permits_for_irregular[j])
+    if not (eligible and has_doc):
         return False
     cash = s.cash[i]
     job = expected_employment(True, s.employed[i], month.job_rate[c, j], s.language[i], 1.0)
@@ -132,11 +143,14 @@ def asylum_application(i: int, j: int, status: int, s, p) -> bool:
 
 
 @njit(cache=True, inline="always")
-def legal_status_person(i: int, j: int, c: int, cell: int, s, p, month, keys, flows, forced: np.ndarray) -> None:
+def legal_status_person(i: int, j: int, c: int, cell: int, s, p, month, keys, flows, forced: np.ndarray,
+                        prm: LegalStatusParams) -> None:
     """Person `i` (category `c`) in host `j`: the month of their legal status, in the order of
-    docs/model.md section 8. Whoever ends it without status must decide (`forced`).
+    docs/model.md section 8. Whoever loses their status this month must decide (`forced`); so must
+    whoever stays on without it, every month, if behaviour.irregular_decide_monthly.
     """
-    status = s.status[i]
+    prior = s.status[i]
+    status = prior
     left = s.stay_left[i] - 1
     months_res = s.months_resident[i]
     has_doc = s.passport_valid[i] or p.internal_ok[j] or (s.travel_doc[i] and p.accepts_td[j])
@@ -157,7 +171,7 @@ def legal_status_person(i: int, j: int, c: int, cell: int, s, p, month, keys, fl
     s.status[i] = status
     s.stay_left[i] = min(max(left, -1), 32767)
     s.months_resident[i] = months_res
-    if status == IRREGULAR:
+    if status == IRREGULAR and (prm.decide_monthly or prior != IRREGULAR):
         forced[i] = True
 
 
@@ -166,8 +180,9 @@ def legal_status(s: State, ctx: MonthContext) -> None:
 
     Visa runs, permit applications and renewals need an identity document the host accepts (a
     valid passport, the internal passport where it suffices, or an accepted travel document):
-    an expired passport strands its holder. Whoever ends the month without legal status must
-    decide (forced).
+    an expired passport strands its holder. Whoever loses their legal status this month must
+    decide (forced); those staying on without it must decide every month if
+    behaviour.irregular_decide_monthly, else they reconsider at the ordinary rate.
     """
     from .month import LEGAL_STATUS, run_persons
 

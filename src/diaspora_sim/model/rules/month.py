@@ -24,7 +24,7 @@ from .bundles import Flags, FlowCounts, Month, MonthKeys, borrowing_kernel, flag
 from .codes import C
 from .documents import documents_params, documents_person
 from .integration import integration_params, integration_person
-from .legal_status import legal_status_person
+from .legal_status import legal_status_params, legal_status_person
 from .moves import move_to_russia
 from .pressure import pressure_params, pressure_person
 from .resources import resources_params, resources_person
@@ -37,8 +37,8 @@ RESOURCES, DOCUMENTS, LEGAL_STATUS, INTEGRATION, PRESSURE = 1, 2, 4, 8, 16
 ALL = RESOURCES | DOCUMENTS | LEGAL_STATUS | INTEGRATION | PRESSURE
 PERSONS_MONTH = ("resources", "documents", "legal_status", "integration", "pressure")
 
-PersonsParams = namedtuple("PersonsParams", ["resources", "documents", "integration", "pressure"])
-PersonsParams.__doc__ = "The parameter bundles of the rules of the pass (legal status reads only the policy)."
+PersonsParams = namedtuple("PersonsParams", ["resources", "documents", "legal_status", "integration", "pressure"])
+PersonsParams.__doc__ = "The parameter bundles of the rules of the pass."
 
 
 def persons_month(s: State, ctx: MonthContext) -> None:
@@ -52,7 +52,8 @@ def run_persons(s: State, ctx: MonthContext, rules: int) -> None:
     """Run the rules flagged in `rules` (RESOURCES | ...) for every person who has left; then move
     the extradited and deported to Russia.
     """
-    prm = PersonsParams(resources_params(ctx), documents_params(ctx), integration_params(ctx), pressure_params(ctx))
+    prm = PersonsParams(resources_params(ctx), documents_params(ctx), legal_status_params(ctx), integration_params(ctx),
+                        pressure_params(ctx))
     flags = flags_of(ctx)
     _persons_kernel(rules, s.columns(), ctx.policy.arrays(), month_of(ctx), keys_of(ctx), flows_of(ctx), flags, prm)
     move_to_russia(s, ctx, np.flatnonzero(flags.to_russia), forced=True)
@@ -70,13 +71,13 @@ def _persons_kernel(rules: int, s, p, month: Month, keys: MonthKeys, flows: Flow
         c = s.category[i]
         cell = j * C + c
         if rules & RESOURCES:
-            resources_person(i, j, c, s, p, month, keys.job_loss, keys.job_finding, flags.forced, prm.resources)
+            resources_person(i, j, c, s, p, month, keys, flags, prm.resources)
         if rules & DOCUMENTS:
             documents_person(i, j, cell, s, p, month, keys.passport, flows.passports_expired, prm.documents)
         if j == H:
             continue  # the rest concerns people abroad
         if rules & LEGAL_STATUS:
-            legal_status_person(i, j, c, cell, s, p, month, keys, flows, flags.forced)
+            legal_status_person(i, j, c, cell, s, p, month, keys, flows, flags.forced, prm.legal_status)
         if rules & INTEGRATION:
             integration_person(i, j, s, p, prm.integration)
         if rules & PRESSURE:

@@ -48,6 +48,19 @@ def move_to_host(s: State, ctx: MonthContext, rows: np.ndarray, dest: np.ndarray
     )
 
 
+REASON_FLOWS = ("returns_voluntary", "returns_status", "returns_money")
+"""The flows of chosen returns by reason, indexed by the code return_reason gives."""
+
+
+def return_reason(irregular: np.ndarray, expelled: np.ndarray, broke: np.ndarray) -> np.ndarray:
+    """Why each chosen return was decided: 1 (status) for the irregular and the expelled, else 2
+    (money) when cash ran out this month, else 0 (voluntary: a free reconsideration, harassment
+    included). Deportations and extraditions are not chosen (flow forced_returns).
+    """
+    status = irregular | expelled
+    return np.where(status, 1, np.where(broke, 2, 0))
+
+
 def move_to_russia(s: State, ctx: MonthContext, rows: np.ndarray, *, forced: bool) -> None:
     """Emigrants abroad go back to Russia (by choice, or deported / extradited when `forced`)."""
     if len(rows) == 0:
@@ -57,6 +70,10 @@ def move_to_russia(s: State, ctx: MonthContext, rows: np.ndarray, *, forced: boo
     ctx.count("returns", origin, c)
     if forced:
         ctx.count("forced_returns", origin, c)
+    else:
+        reason = return_reason(s.status[rows] == Status.IRREGULAR, ctx.expelled[rows], ctx.broke[rows])
+        for code, name in enumerate(REASON_FLOWS):
+            ctx.count(name, origin[reason == code], c[reason == code])
     s.location[rows] = ctx.RU
     s.status[rows] = Status.NONE
     s.stay_left[rows] = 0

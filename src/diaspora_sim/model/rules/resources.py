@@ -20,20 +20,24 @@ from numba import njit
 from ..policy import Policy
 from ..state import WORK_RIGHTS, State
 from ..streams import draw
-from .codes import ACADEMIC, BUSINESS, IRREGULAR, IT, JOURNALIST, REMOTE_RUSSIAN, REMOTE_WESTERN, VISA_FREE, C
+from .codes import ACADEMIC, BUSINESS, IRREGULAR, IT, JOURNALIST, NO_INCOME, REMOTE_RUSSIAN, REMOTE_WESTERN, VISA_FREE, C
 
 if TYPE_CHECKING:
     from ..context import MonthContext
 
-ResourcesParams = namedtuple("ResourcesParams", ["min_cash_months", "workaround", "cost_ru"])
+ResourcesParams = namedtuple("ResourcesParams", [
+    "min_cash_months", "workaround", "cost_ru", "remote_job_loss", "family_support",
+])
 ResourcesParams.__doc__ = """behaviour.min_cash_months; russia.transfer_workaround_share (share of rouble pay that
-arrives where Russian transfers do not work); russia.cost_of_living_usd."""
+arrives where Russian transfers do not work); russia.cost_of_living_usd; russia.remote_job_loss;
+behaviour.family_support_usd."""
 
 
 def resources_params(ctx: MonthContext) -> ResourcesParams:
     """The resources rule's parameters this month."""
-    r = ctx.russia
-    return ResourcesParams(ctx.behaviour.min_cash_months, r.transfer_workaround_share, r.cost_of_living_usd)
+    r, b = ctx.russia, ctx.behaviour
+    return ResourcesParams(b.min_cash_months, r.transfer_workaround_share, r.cost_of_living_usd, r.remote_job_loss,
+                           b.family_support_usd)
 
 
 # --------------------------------------------------------------------------------------------
@@ -109,8 +113,18 @@ def expected_employment(allowed: bool, employed: bool, job_rate: float, language
 
 
 @njit(cache=True, inline="always")
-def resources_person(i: int, j: int, c: int, s, p, month, loss_key: np.uint64, find_key: np.uint64,
-                     forced: np.ndarray, prm: ResourcesParams) -> None:
+def fallback_income(employed: bool, informal_share: float, wage: float, family_support: float,
+                    family_ties: np.float32) -> float:
+    """Income, USD, of a month in which cash runs low: help from family in Russia
+    (family_support_usd x family_ties) and, without a local job, informal or lower-paid work
+    (the host's informal_wage_share of the local wage).
+    """
+    informal = 0.0 if employed else informal_share * wage
+    return family_support * family_ties + informal
+
+
+@njit(cache=True, inline="always")
+def resources_person(i: int, j: int, c: int, s, p, month, keys, flags, prm: ResourcesParams) -> None:
     """Person `i` (category `c`, at location `j`): income, cost and savings; abroad also the
     forced decision when money runs out, and jobs lost and found.
 
@@ -122,22 +136,28 @@ def resources_person(i: int, j: int, c: int, s, p, month, loss_key: np.uint64, f
         s.cash[i] += (s.ru_savings[i] + income_ru) - prm.cost_ru
         s.ru_savings[i] = 0.0
         return
+    if s.income_source[i] == REMOTE_RUSSIAN and draw(keys.remote_loss, i) < prm.remote_job_loss:
+        s.income_source[i] = NO_INCOME  # the rouble remote job is lost
     share = remote_share(s.income_source[i], p.bank_accounts[j], s.status[i] != IRREGULAR,
                          p.russian_transfers[j], prm.workaround)
     income = income_abroad(s.remote_income[i], share, s.employed[i], p.wage[j, c],
                            p.media_grant[j] if c == JOURNALIST else 0.0)
     savings = s.ru_savings[i] if p.russian_transfers[j] else np.float32(0.0)
+    if s.cash[i] + savings + income - p.cost[j] < prm.min_cash_months * p.cost[j]:  # cash runs low
+        income += fallback_income(s.employed[i], p.informal_share[j], p.wage[j, c], prm.family_support,
+                                  s.family_ties[i])
     s.cash[i] += (np.float64(savings) + income) - p.cost[j]
     if p.russian_transfers[j]:
         s.ru_savings[i] = 0.0
     if s.cash[i] < prm.min_cash_months * p.cost[j] and income < p.cost[j]:
-        forced[i] = True
+        flags.forced[i] = True
+        flags.broke[i] = True
     # Jobs lost and found.
     allowed = may_work(s.status[i], p.work_visa_free[j])
     if s.employed[i]:
-        if not allowed or draw(loss_key, i) < p.job_loss[j]:
+        if not allowed or draw(keys.job_loss, i) < p.job_loss[j]:
             s.employed[i] = False
-    elif allowed and draw(find_key, i) < job_chance_of(month.job_rate[c, j], s.language[i]):
+    elif allowed and draw(keys.job_finding, i) < job_chance_of(month.job_rate[c, j], s.language[i]):
         s.employed[i] = True
 
 
