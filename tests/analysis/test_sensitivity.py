@@ -82,7 +82,7 @@ def _sweep(scenarios: Path, out: Path, design: dict, names: tuple[str, ...] = ("
 
 
 def test_morris_with_repeated_points_shares_runs(scenarios: Path, tmp_path: Path) -> None:
-    design = {"method": "morris", "samples": 4, "levels": 4}
+    design = {"method": "morris", "samples": 4, "levels": 4, "seed": 0}  # this sample repeats points
     exp = Experiment.model_validate({"scenarios": [str(scenarios / "baseline_2022.yaml")], "design": design,
                                      "parameters": [{"name": f"p{i}", "paths": ["behaviour.decision_rate"],
                                                      "range": [0.02, 0.2]} for i in range(3)]})
