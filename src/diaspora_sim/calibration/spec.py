@@ -17,6 +17,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 
 from ..core.errors import InputError, Problem, pydantic_problems
 from ..core.safe_yaml import file_locator, read_yaml
+from ..experiments.spec import path_or_paths
 from ..scenario.schema import Strict
 
 CALIBRATION = "calibration parameters"
@@ -64,12 +65,7 @@ class CalibratedParameter(Strict):
     @model_validator(mode="before")
     @classmethod
     def _path_alias(cls, data: Any) -> Any:
-        if isinstance(data, dict) and "path" in data and "paths" not in data:
-            data = {**data, "paths": data["path"]}
-            del data["path"]
-        if isinstance(data, dict) and isinstance(data.get("paths"), str):
-            data = {**data, "paths": [data["paths"]]}
-        return data
+        return path_or_paths(data)
 
 
 class ABCSettings(Strict):

@@ -14,13 +14,13 @@ import math
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic import ValidationError as PydanticValidationError
 
 from ..core.errors import InputError, Problem, pydantic_problems
 from ..core.safe_yaml import file_locator, line_of, read_yaml
 from ..outputs.columns import RESERVED_COLUMNS
-from ..scenario.schema import CATEGORIES
+from ..scenario.schema import CATEGORIES, Strict
 
 DEFAULT_METRICS = ("return_rate", "integration_rate", "ever_left", "stock", "integrated", "secure_status",
                    "without_status", "returns", "forced_returns")
@@ -33,11 +33,7 @@ DEFAULT_SEED = 1
 """The base seed of every command and file that does not give one (run, sweep, compare, validate)."""
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class ScenarioRef(_Strict):
+class ScenarioRef(Strict):
     """A scenario of the experiment: a file, optionally with `--set` style overrides."""
 
     file: str = Field(description="Scenario YAML file, relative to the experiment file's folder.")
@@ -51,7 +47,17 @@ class ScenarioRef(_Strict):
     )
 
 
-class Parameter(_Strict):
+
+def path_or_paths(data: Any) -> Any:
+    """A parameter's raw data with `path: X` read as `paths: [X]` (one path may be written either way)."""
+    if isinstance(data, dict) and "path" in data and "paths" not in data:
+        data = {**data, "paths": data["path"]}
+        del data["path"]
+    if isinstance(data, dict) and isinstance(data.get("paths"), str):
+        data = {**data, "paths": [data["paths"]]}
+    return data
+
+class Parameter(Strict):
     """A quantity the experiment varies; one value is written to one or more scenario paths."""
 
     name: str = Field(
@@ -75,12 +81,7 @@ class Parameter(_Strict):
     @model_validator(mode="before")
     @classmethod
     def _path_alias(cls, data: Any) -> Any:
-        if isinstance(data, dict) and "path" in data and "paths" not in data:
-            data = {**data, "paths": data["path"]}
-            del data["path"]
-        if isinstance(data, dict) and isinstance(data.get("paths"), str):
-            data = {**data, "paths": [data["paths"]]}
-        return data
+        return path_or_paths(data)
 
     @field_validator("range")
     @classmethod
@@ -96,7 +97,7 @@ class Parameter(_Strict):
         return self
 
 
-class Design(_Strict):
+class Design(Strict):
     """How parameter points are chosen."""
 
     method: Literal["grid", "lhs", "sobol", "morris"] = Field(
@@ -115,7 +116,7 @@ class Design(_Strict):
     second_order: bool = Field(False, description="sobol: also allow second-order indices (more points).")
 
 
-class Outputs(_Strict):
+class Outputs(Strict):
     """What each run keeps of its tidy time series."""
 
     metrics: list[str] = Field(
@@ -137,7 +138,7 @@ class Outputs(_Strict):
         return ["all"] if v == "all" else v
 
 
-class Posterior(_Strict):
+class Posterior(Strict):
     """Run every arm over draws of a calibration posterior (common draws and seeds across arms)."""
 
     dir: str = Field(description="Calibration output folder with particles.parquet and summary.json (relative to "
@@ -149,7 +150,7 @@ class Posterior(_Strict):
     )
 
 
-class Experiment(_Strict):
+class Experiment(Strict):
     """Scenarios x parameter points x replications, and what to keep of each run."""
 
     title: str = Field("", description="Short title shown in reports.")
