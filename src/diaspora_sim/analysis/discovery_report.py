@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..core.errors import input_error
 from ..core.files import write_folder
 from ..core.html import write_html
 from ..experiments.folder import results_error
@@ -50,6 +51,10 @@ def discover(results: Results, output: str, where: str, *, effect: str | None = 
     cases = points.iloc[vals["point"].to_numpy()].reset_index(drop=True)
     cases[output] = vals["value"].to_numpy()
     cases["of_interest"] = CONDITIONS[op](cases[output].to_numpy(), value)
+    if not cases["of_interest"].any():  # an answer too, but no box to find: say what the cases do show
+        raise input_error(f"no case meets the condition {op} {value:g}: {output} ranges from {cases[output].min():.4g} "
+                          f"to {cases[output].max():.4g} over the {len(cases)} cases in {month:%Y-%m}; PRIM needs "
+                          "cases of interest", what="argument", path="--where")
     res = prim(cases[names], cases["of_interest"].to_numpy(), threshold=threshold)
     what = f"{output} of {target}" if effect is None else f"effect {effect} on {output}"
     box = res.box(cases[names], cases["of_interest"].to_numpy(float))
