@@ -125,7 +125,7 @@ class Results:
 def damaged(path: Path, sub: str, exc: BaseException) -> InputError:
     """The error for a results folder whose files cannot be read."""
     return results_error(f"{path}: a file of its {sub}/ cannot be read ({str(exc).splitlines()[0] if str(exc) else exc!r}); "
-                         f"the results folder is damaged: delete the damaged run's files ({sub}/<run_id>.parquet and "
+                         "the results folder is damaged: delete the damaged run's files (runs/<run_id>.parquet and "
                          "summary/<run_id>.parquet) and re-run the sweep to compute them again")
 
 
