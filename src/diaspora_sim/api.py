@@ -29,7 +29,7 @@ from .analysis.comparison import Comparison
 from .analysis.comparison import compare as compare_results
 from .core.errors import InputError, Problem
 from .experiments.options import EXECUTORS
-from .experiments.plan import make_plan
+from .experiments.posterior import plan_experiment
 from .experiments.results import Results
 from .experiments.spec import Experiment, load_experiment
 from .experiments.sweep import RunsFailedError, run_sweep
@@ -121,9 +121,9 @@ def run_experiment(experiment: Experiment | str | Path, out: str | Path, *, work
     results; RunsFailedError if a run failed (its traceback is in `out/failed/`).
     """
     if isinstance(experiment, Experiment):
-        plan = make_plan(experiment)
+        plan = plan_experiment(experiment)  # over its posterior when it names one, as `sweep` plans it
     else:
-        plan = make_plan(load_experiment(experiment), experiment)
+        plan = plan_experiment(load_experiment(experiment), experiment)
     if executor not in EXECUTORS:
         raise InputError([Problem("executor", f"expected one of {', '.join(EXECUTORS)}, found {executor!r}")],
                          "argument")
