@@ -32,10 +32,9 @@ def write_sensitivity(sens: Sensitivity, out: Path, results_path: Path) -> Path:
 
 
 def _fill(sens: Sensitivity, out: Path, results_path: Path) -> dict[str, Any]:
-    sens.indices.to_parquet(out / "indices.parquet", index=False)
-    sens.indices.to_csv(out / "indices.csv", index=False)
-    sens.noise.to_parquet(out / "noise.parquet", index=False)
-    sens.noise.to_csv(out / "noise.csv", index=False)
+    for name, table in (("indices", sens.indices), ("noise", sens.noise)):
+        table.to_parquet(out / f"{name}.parquet", index=False)
+        table.to_csv(out / f"{name}.csv", index=False)
     what = sens.output + (f", effect {sens.effect}" if sens.effect else "")
     index_bars(sens.indices, sens.method, out / "indices.png", title=f"{sens.method} indices of {what}")
     figures = ["indices.png"]

@@ -45,17 +45,25 @@ def reference(obs: Observed, x: float) -> tuple[float | None, bool]:
     return obs.value, False
 
 
+def _settled(obs: Observed, x: float) -> tuple[float, float | None]:
+    """The reference to measure `x` from, or the result itself when there is nothing to measure:
+    0 when `x` satisfies the observation, NaN when `x` is undefined or nothing numeric was observed.
+    """
+    if x is None or not math.isfinite(x):
+        return math.nan, math.nan
+    ref, inside = reference(obs, x)
+    if inside:
+        return math.nan, 0.0
+    return (math.nan, math.nan) if ref is None else (ref, None)
+
+
 def discrepancy(obs: Observed, x: float, kind: Kind = "relative") -> float:
     """Discrepancy of the value `x` with an observation (0 is a perfect fit); NaN if `x` is NaN
     or nothing numeric was observed. Definitions in the module docstring.
     """
-    if x is None or not math.isfinite(x):
-        return math.nan
-    ref, inside = reference(obs, x)
-    if inside:
-        return 0.0
-    if ref is None:
-        return math.nan
+    ref, settled = _settled(obs, x)
+    if settled is not None:
+        return settled
     if ref == 0:
         bounded = obs.low is not None or obs.high is not None
         return 1.0 if bounded or x != 0 else 0.0  # a violated bound at 0 (a qualitative fact) counts 1
@@ -70,13 +78,9 @@ def discrepancy(obs: Observed, x: float, kind: Kind = "relative") -> float:
 
 def signed_difference(obs: Observed, x: float) -> float:
     """Relative difference with its sign: ``(x - ref) / |ref|`` (0 inside a range; NaN if undefined)."""
-    if x is None or not math.isfinite(x):
-        return math.nan
-    ref, inside = reference(obs, x)
-    if inside:
-        return 0.0
-    if ref is None:
-        return math.nan
+    ref, settled = _settled(obs, x)
+    if settled is not None:
+        return settled
     if ref == 0:
         if obs.low is not None or obs.high is not None:  # a violated bound at 0
             return -1.0 if obs.low == 0 and x <= 0 else 1.0
