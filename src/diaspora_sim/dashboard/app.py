@@ -20,29 +20,20 @@ import solara.lab
 from mesa.visualization import SolaraViz
 
 from . import engine, levers, stats
+from .panels import PANELS, ExportPanel
 from .runner import Comparison, Request, shared
-
-SCENARIO_ENV = "DIASPORA_DASHBOARD_SCENARIO"
-DEFAULT_REPS = 5
-
-
-def _initial_path() -> str:
-    chosen = os.environ.get(SCENARIO_ENV)
-    if chosen:
-        return os.path.abspath(chosen)
-    return str(next(iter(engine.shipped_scenarios().values())))
-
-
-scenario_path = solara.reactive(_initial_path())
-load_error = solara.reactive("")
-changes: solara.Reactive[dict] = solara.reactive({})
-group = solara.reactive("eu")
-reps = solara.reactive(DEFAULT_REPS)
-seed = solara.reactive(1)  # the default seed of every command
-scale = solara.reactive(0.0)  # 0: the scenario's own
-months = solara.reactive(0)  # 0: the scenario's own
-comparison: solara.Reactive[Comparison | None] = solara.reactive(None)
-auto_rerun = solara.reactive(False)
+from .store import (
+    auto_rerun,
+    changes,
+    comparison,
+    group,
+    load_error,
+    months,
+    reps,
+    scale,
+    scenario_path,
+    seed,
+)
 
 
 def current_request() -> Request:
@@ -223,8 +214,6 @@ def RunPanel() -> None:
 @solara.component
 def Page() -> None:
     """The dashboard: controls in the sidebar, SolaraViz with the panels."""
-    from .panels import PANELS, ExportPanel
-
     path = scenario_path.value
     model = solara.use_memo(lambda: engine.make_model(path), dependencies=[path])
     with solara.Sidebar():

@@ -1,7 +1,7 @@
 """The panels SolaraViz shows, and the export buttons.
 
 Each panel is a Solara component taking the Mesa model (SolaraViz's convention); the comparison
-panels read the shared comparison of :mod:`.app` and ignore the model, the last panel shows the
+panels read the shared comparison of :mod:`.store` and ignore the model, the last panel shows the
 model SolaraViz steps month by month.
 """
 
@@ -17,8 +17,8 @@ import solara
 from matplotlib.figure import Figure
 
 from . import engine, figures, stats
-from .app import comparison, scenario_path
 from .runner import Comparison
+from .store import comparison, scenario_path
 
 
 def _table(c: Comparison) -> pd.DataFrame:

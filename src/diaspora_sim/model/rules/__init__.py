@@ -14,7 +14,13 @@ module               the rule (and its compiled per-person function)            
 ``moves``            `move_to_host`, `move_to_russia`: consequences of a move           section 12.7
 ``peers``            `peer_rates`: social influence, for next month's choice            section 13
 ``month``            `persons_month`: resources to pressure in one pass over persons    section 4
+``person``           `is_draft_age`: what a person's row says in a month, shared        sections 11-12
 ===================  =================================================================  ============
+
+The pass over persons (``month``) compiles the per-person functions of resources, documents,
+legal status, integration and pressure, so the entry points that run one of those rules alone
+(`resources`, `documents`, `legal_status`, `integration`, `pressure`) live in ``month`` beside
+it: rule modules import nothing above them, and no import waits inside a function.
 
 A rule's body is written for one person, in the order of the mechanism, and reads that
 person's row and the month's policy. It draws its random numbers from its own stream (one
@@ -43,15 +49,11 @@ from .codes import (  # noqa: F401 - the codes the rules use
     ROUTE_WORK,
     C,
 )
-from .documents import documents
-from .integration import integration
-from .legal_status import legal_status
-from .month import PERSONS_MONTH, persons_month
+from .month import PERSONS_MONTH, documents, integration, legal_status, persons_month, pressure, resources
 from .moves import move_to_host, move_to_russia
 from .outflow import outflow
 from .peers import peer_rates
-from .pressure import pressure
-from .resources import can_work, job_boost, job_chance, monthly_income, resources, russian_income, usable_remote_share
+from .resources import can_work, job_boost, job_chance, monthly_income, russian_income, usable_remote_share
 from .russia import draft_age, russia
 
 __all__ = [

@@ -23,6 +23,7 @@ import numpy as np
 from numba import njit
 
 from ..metrics import FLOWS
+from .resources import job_rates
 
 if TYPE_CHECKING:
     from ..context import MonthContext
@@ -65,8 +66,6 @@ def borrowing_kernel(fn):
 
 def month_of(ctx: MonthContext) -> Month:
     """The Month bundle of the context."""
-    from .resources import job_rates
-
     return Month(ctx.t, ctx.n, ctx.n_hosts, job_rates(ctx))
 
 

@@ -38,8 +38,8 @@ from .codes import (
     C,
 )
 from .moves import move_to_host, move_to_russia
+from .person import is_draft_age
 from .resources import expected_employment, may_work, russian_income_of, usable_remote_share
-from .russia import is_draft_age
 
 if TYPE_CHECKING:
     from ..context import MonthContext

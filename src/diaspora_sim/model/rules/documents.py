@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numba import njit
 
-from ..state import RESIDENT, State
+from ..state import RESIDENT
 from ..streams import draw
 from .codes import PASSPORT_RENEWAL_MONTHS
 
@@ -51,14 +51,3 @@ def documents_person(i: int, j: int, cell: int, s, p, month, key: np.uint64, n_e
     elif j < H and not s.passport_valid[i] and p.travel_document[j] and prm.resident[s.status[i]]:
         s.travel_doc[i] = True
 
-
-def documents(s: State, ctx: MonthContext) -> None:
-    """Foreign passports expire; consulates renew them with a probability that falls with engagement.
-
-    In Russia renewal is certain, and a returnee without a valid passport gets a new one. Legal
-    residents of a host that issues Nansen-style travel documents get one when their passport
-    is no longer valid.
-    """
-    from .month import DOCUMENTS, run_persons
-
-    run_persons(s, ctx, DOCUMENTS)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numba import njit
 
-from ..state import SECURE, State
+from ..state import SECURE
 from .codes import IRREGULAR
 
 if TYPE_CHECKING:
@@ -59,13 +59,3 @@ def integration_person(i: int, j: int, s, p, prm: IntegrationParams) -> None:
         integ = s.integration[i]
         s.integration[i] = integ + rate * (one - integ)
 
-
-def integration(s: State, ctx: MonthContext) -> None:
-    """Language and integration grow toward 1, faster with work, secure status and courses.
-
-    Growth is slowed by an insular Russian-speaking enclave (the larger the enclave's share of
-    the host population, the stronger) and by hostility; it stops without legal status.
-    """
-    from .month import INTEGRATION, run_persons
-
-    run_persons(s, ctx, INTEGRATION)

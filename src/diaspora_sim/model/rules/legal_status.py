@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numba import njit
 
-from ..state import State
 from ..streams import draw
 from .codes import (
     ASYLUM_PENDING,
@@ -174,16 +173,3 @@ def legal_status_person(i: int, j: int, c: int, cell: int, s, p, month, keys, fl
     if status == IRREGULAR and (prm.decide_monthly or prior != IRREGULAR):
         forced[i] = True
 
-
-def legal_status(s: State, ctx: MonthContext) -> None:
-    """Stays run out, visa runs, permits granted, renewed, refused or revoked; asylum decided.
-
-    Visa runs, permit applications and renewals need an identity document the host accepts (a
-    valid passport, the internal passport where it suffices, or an accepted travel document):
-    an expired passport strands its holder. Whoever loses their legal status this month must
-    decide (forced); those staying on without it must decide every month if
-    behaviour.irregular_decide_monthly, else they reconsider at the ordinary rate.
-    """
-    from .month import LEGAL_STATUS, run_persons
-
-    run_persons(s, ctx, LEGAL_STATUS)

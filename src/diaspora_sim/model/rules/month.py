@@ -59,6 +59,56 @@ def run_persons(s: State, ctx: MonthContext, rules: int) -> None:
     move_to_russia(s, ctx, np.flatnonzero(flags.to_russia), forced=True)
 
 
+def resources(s: State, ctx: MonthContext) -> None:
+    """Income minus cost of living; Russian savings reachable where transfers work; jobs found and lost.
+
+    An emigrant abroad whose cash falls below `behaviour.min_cash_months` of living costs while
+    spending more than they earn must decide this month (forced). Returnees in Russia live on
+    their savings and `russian_income`.
+    """
+    run_persons(s, ctx, RESOURCES)
+
+
+def documents(s: State, ctx: MonthContext) -> None:
+    """Foreign passports expire; consulates renew them with a probability that falls with engagement.
+
+    In Russia renewal is certain, and a returnee without a valid passport gets a new one. Legal
+    residents of a host that issues Nansen-style travel documents get one when their passport
+    is no longer valid.
+    """
+    run_persons(s, ctx, DOCUMENTS)
+
+
+def legal_status(s: State, ctx: MonthContext) -> None:
+    """Stays run out, visa runs, permits granted, renewed, refused or revoked; asylum decided.
+
+    Visa runs, permit applications and renewals need an identity document the host accepts (a
+    valid passport, the internal passport where it suffices, or an accepted travel document):
+    an expired passport strands its holder. Whoever loses their legal status this month must
+    decide (forced); those staying on without it must decide every month if
+    behaviour.irregular_decide_monthly, else they reconsider at the ordinary rate.
+    """
+    run_persons(s, ctx, LEGAL_STATUS)
+
+
+def integration(s: State, ctx: MonthContext) -> None:
+    """Language and integration grow toward 1, faster with work, secure status and courses.
+
+    Growth is slowed by an insular Russian-speaking enclave (the larger the enclave's share of
+    the host population, the stronger) and by hostility; it stops without legal status.
+    """
+    run_persons(s, ctx, INTEGRATION)
+
+
+def pressure(s: State, ctx: MonthContext) -> None:
+    """Harassment grows with hostility; engaged emigrants risk detention at Moscow's request.
+
+    The detained are extradited to Russia (and persecuted there) or expelled from the host;
+    people without legal status are deported to Russia.
+    """
+    run_persons(s, ctx, PRESSURE)
+
+
 @borrowing_kernel
 def _persons_kernel(rules: int, s, p, month: Month, keys: MonthKeys, flows: FlowCounts, flags: Flags,
                     prm: PersonsParams) -> None:

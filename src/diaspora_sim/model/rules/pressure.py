@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING
 
 from numba import njit
 
-from ..state import State
 from ..streams import draw
 from .codes import IRREGULAR
 
@@ -53,13 +52,3 @@ def pressure_person(i: int, j: int, cell: int, s, p, keys, flows, flags, prm: Pr
         flows.deported[cell] += 1
         flags.to_russia[i] = True
 
-
-def pressure(s: State, ctx: MonthContext) -> None:
-    """Harassment grows with hostility; engaged emigrants risk detention at Moscow's request.
-
-    The detained are extradited to Russia (and persecuted there) or expelled from the host;
-    people without legal status are deported to Russia.
-    """
-    from .month import PRESSURE, run_persons
-
-    run_persons(s, ctx, PRESSURE)

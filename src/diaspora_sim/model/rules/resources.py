@@ -161,17 +161,6 @@ def resources_person(i: int, j: int, c: int, s, p, month, keys, flags, prm: Reso
         s.employed[i] = True
 
 
-def resources(s: State, ctx: MonthContext) -> None:
-    """Income minus cost of living; Russian savings reachable where transfers work; jobs found and lost.
-
-    An emigrant abroad whose cash falls below `behaviour.min_cash_months` of living costs while
-    spending more than they earn must decide this month (forced). Returnees in Russia live on
-    their savings and `russian_income`.
-    """
-    from .month import RESOURCES, run_persons
-
-    run_persons(s, ctx, RESOURCES)
-
 
 # --------------------------------------------------------------------------------------------
 # Array functions: the same formulas over chosen rows

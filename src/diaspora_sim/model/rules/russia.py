@@ -14,8 +14,10 @@ from numba import njit
 
 from ..state import State
 from ..streams import draw
+from . import choice
 from .bundles import FlowCounts, Month, MonthKeys, borrowing_kernel, keys_of, month_of
 from .codes import C
+from .person import is_draft_age
 
 if TYPE_CHECKING:
     from ..context import MonthContext
@@ -35,13 +37,6 @@ def russia_params(ctx: MonthContext) -> RussiaParams:
         np.float32(r.repression_base), np.float32(r.repression_engagement), r.mobilization, np.float32(r.draft_risk),
         r.draft_age_min, r.draft_age_max, r.reemigration_rate, r.mobilization_flight,
     )
-
-
-@njit(cache=True, inline="always")
-def is_draft_age(s, i: int, t: int, age_min: float, age_max: float) -> bool:
-    """Whether person `i` is a man of draft age in month `t` (age on departure plus the months since)."""
-    age = s.age0[i] + (t - s.depart[i]) / 12.0
-    return s.male[i] and age >= age_min and age <= age_max
 
 
 @njit(cache=True, inline="always")
@@ -85,8 +80,6 @@ def russia(s: State, ctx: MonthContext) -> None:
     The persecuted and the mobilized cannot leave. The rest re-emigrate at a base rate, raised
     for draft-age men while a mobilization is on (IT specialists who came back, then fled).
     """
-    from . import choice
-
     leaving = np.zeros(ctx.n, bool)
     _russia_kernel(s.columns(), month_of(ctx), keys_of(ctx), FlowCounts(**ctx.flows), leaving, russia_params(ctx))
     rows = np.flatnonzero(leaving)
