@@ -1,6 +1,8 @@
-"""Return figures of a scenario over replications: the return rate at the end of 2025, the
+"""Return figures of a scenario over replications: the return rate at the end of each year, the
 12-month cohort shares (abroad at the end of the cohort month, in Russia / in another host 12
-months later), the return reasons by category and year, and key stocks.
+months later), the integration rate and the secure statuses against the status facts, the
+return reasons by category and year, and key stocks. Rates come with their mean and 95%
+t-interval over the replications (seed noise at fixed parameters).
 
     python scripts/returns_report.py scenarios/baseline_2022.yaml --reps 5
 
@@ -13,6 +15,7 @@ from __future__ import annotations
 import argparse
 
 import numpy as np
+from scipy import stats
 
 from diaspora_sim.model.metrics import METRICS
 from diaspora_sim.model.model import DiasporaModel
@@ -28,6 +31,7 @@ def one_run(sc, seed: int, cohort: str = "2023-07") -> dict:
     start = month_number(sc.run.start)
     t0 = month_number(cohort) - start
     end25 = month_number("2025-12") - start
+    last = month_number("2026-02") - start  # Georgia's permit count of February 2026
     H = m.n_hosts
     snap = None
     out = {}
@@ -44,19 +48,23 @@ def one_run(sc, seed: int, cohort: str = "2023-07") -> dict:
             out["cohort_moved"] = ((loc[coh] < H) & (loc[coh] != snap[coh])).mean()
             cat = m.state.category[: len(snap)][coh]
             out["cohort_ru_by_cat"] = [(loc[coh][cat == c] == H).mean() for c in range(len(CATEGORIES))]
-        if t == end25:
+        if t == last:
             break
     d = m.recorder.data
     C = len(CATEGORIES)
-    out["return_rate_2025"] = d["return_rate"][end25, H + 1, C]
+    for y in (2022, 2023, 2024, 2025):
+        t = month_number(f"{y}-12") - start
+        out[f"return_rate_{y}"] = d["return_rate"][t, H + 1, C]
+        out[f"integration_rate_{y}"] = d["integration_rate"][t, H + 1, C]
     out["return_rate_2025_cat"] = d["return_rate"][end25, H + 1, :C]
+    out["integration_rate_2025_cat"] = d["integration_rate"][end25, H + 1, :C]
     names = list(m.host_codes)
     for code, month in (("KZ", "2023-01"), ("GE", "2022-10"), ("AM", "2022-12"), ("IL", "2022-12"),
                         ("US", "2025-12"), ("LV", "2025-12"), ("TR", "2023-12")):
         if code in names:
             out[f"stock_{code}_{month}"] = d["stock"][month_number(month) - start, names.index(code), C]
-    kz = names.index("KZ")
-    out["kz_secure_2023-01"] = d["secure_status"][month_number("2023-01") - start, kz, C]
+    for code, month in (("KZ", "2023-01"), ("ME", "2022-10"), ("ME", "2025-10"), ("GE", "2026-02")):
+        out[f"secure_{code}_{month}"] = d["secure_status"][month_number(month) - start, names.index(code), C]
     il = names.index("IL")
     out["il_arrivals_2022"] = np.nansum(d["arrivals"][: month_number("2022-12") - start + 1, il, C])
     out["returns_by_host"] = {h: np.nansum(d["returns"][: end25 + 1, k, C]) for k, h in enumerate(names)}
@@ -84,13 +92,28 @@ def main() -> None:
     def mean(key):
         return np.mean([r[key] for r in runs], axis=0)
 
-    print(f"return rate end 2025: {mean('return_rate_2025'):.3f}; by category "
+    def ci(key: str) -> str:
+        """Mean and 95% t-interval over the replications."""
+        x = np.array([r[key] for r in runs], float)
+        half = stats.t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x)) if len(x) > 1 else np.nan
+        return f"{x.mean():.3f} [{x.mean() - half:.3f}, {x.mean() + half:.3f}]"
+
+    print(f"{a.reps} replications (seeds {a.seed}-{a.seed + a.reps - 1}); mean [95% t-interval over replications]")
+    for y in (2022, 2023, 2024, 2025):
+        print(f"end of {y}: return rate {ci(f'return_rate_{y}')}, integration rate {ci(f'integration_rate_{y}')}")
+    print("integration rate end 2025 by category: "
+          + ", ".join(f"{c} {v:.3f}" for c, v in zip(CATEGORIES, mean('integration_rate_2025_cat'), strict=True)))
+    print("secure status (persons): " + ", ".join(
+        f"{k[7:]} {mean(k):,.0f}" for k in runs[0] if k.startswith("secure_"))
+        + " (facts: KZ 36,000 permits of 150,000 in Jan 2023; ME 13,500 permit holders Oct 2022, 21,153 Oct 2025;"
+        " GE about 32,000 Feb 2026)")
+    print("return rate end 2025 by category: "
           + ", ".join(f"{c} {v:.3f}" for c, v in zip(CATEGORIES, mean('return_rate_2025_cat'), strict=True)))
-    print(f"cohort abroad 2023-07 (n agents {mean('cohort_n'):.0f}): in Russia 12 months later {mean('cohort_ru'):.3f}, "
-          f"in another host {mean('cohort_moved'):.3f}; in Russia by category "
+    print(f"cohort abroad 2023-07 (n agents {mean('cohort_n'):.0f}): in Russia 12 months later {ci('cohort_ru')} "
+          f"(OutRush 0.08), in another host {ci('cohort_moved')} (0.21); in Russia by category "
           + ", ".join(f"{c} {v:.3f}" for c, v in zip(CATEGORIES, mean('cohort_ru_by_cat'), strict=True)))
     for k in runs[0]:
-        if k.startswith(("stock_", "kz_secure", "il_arrivals")):
+        if k.startswith(("stock_", "il_arrivals")):
             print(f"{k}: {mean(k):,.0f}")
     by_host = {h: np.mean([r['returns_by_host'][h] for r in runs]) for h in runs[0]['returns_by_host']}
     total = sum(by_host.values())

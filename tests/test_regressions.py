@@ -355,7 +355,7 @@ def test_calibrate_dry_run_checks_and_prints_the_plan_and_writes_nothing(tmp_pat
     monkeypatch.chdir(tmp_path)
     assert main(["calibrate", "--params", str(PARAMS), "--dry-run"]) == 0
     out = capsys.readouterr().out
-    assert "9 parameters" in out and "seeds 1001, 1002" in out and "at most 6,000 runs" in out
+    assert "11 parameters" in out and "seeds 1001, 1002" in out and "at most 2,400 runs" in out
     assert list(tmp_path.iterdir()) == []
 
 

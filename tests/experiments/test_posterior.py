@@ -50,7 +50,7 @@ def test_posterior_problems(scenarios: Path, tmp_path: Path) -> None:
         plan_experiment(_experiment(scenarios, reps=5))
     with pytest.raises(InputError, match="not a calibration output folder"):
         plan_experiment(_experiment(scenarios, posterior=tmp_path))
-    with pytest.raises(InputError, match="posterior has 100 particles"):
+    with pytest.raises(InputError, match="posterior has 80 particles"):
         plan_experiment(_experiment(scenarios, reps=202, k=1))
 
 

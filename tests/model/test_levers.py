@@ -294,3 +294,32 @@ def test_return_reasons_sum_to_returns():
     parts = sum(total(m, f, loc) for f in ("returns_voluntary", "returns_status", "returns_money", "forced_returns"))
     assert parts == total(m, "returns", loc)
     assert total(m, "forced_returns", loc) == total(m, "deported", loc) + total(m, "extradited", loc)
+
+
+def test_the_law_of_return_brings_citizens_to_israel():
+    # Without the law of return nobody enters Israel as a citizen, and far fewer come at all
+    # (a three-month visa-free stay without work is all that is left).
+    ref = run()
+    closed = run(("hosts.IL.entry.law_of_return=0",))
+    il = host(ref, "IL")
+    assert total(ref, "citizenship_arrivals", il) > 20_000
+    assert total(closed, "citizenship_arrivals", il) == 0
+    assert total(closed, "arrivals", il) < 0.5 * total(ref, "arrivals", il)
+    assert final(closed, "secure_status", il) < 0.5 * final(ref, "secure_status", il)
+
+
+def test_early_departures_of_new_citizens_raise_departures_from_israel():
+    ref = run()
+    none_leave = run(("hosts.IL.stay.citizen_early_departure=0",))
+    il = host(ref, "IL")
+    assert total(none_leave, "departures", il) < total(ref, "departures", il)
+    assert final(none_leave, "stock", il) > final(ref, "stock", il)
+
+
+def test_the_border_route_brings_asylum_seekers_to_the_us():
+    ref = run()
+    closed = run(("hosts.US.entry.border_asylum=0",))
+    us = host(ref, "US")
+    assert total(ref, "border_arrivals", us) > 0
+    assert total(closed, "border_arrivals", us) == 0
+    assert total(closed, "asylum_applications", us) < total(ref, "asylum_applications", us)

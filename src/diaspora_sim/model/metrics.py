@@ -21,6 +21,8 @@ C = len(CATEGORIES)
 
 FLOWS = (
     "arrivals",  # persons entering a host (first departures, onward moves, re-emigration)
+    "citizenship_arrivals",  # of which entering as citizens (a law of return)
+    "border_arrivals",  # of which crossing a land border to claim asylum
     "departures",  # persons leaving a host (onward moves and returns)
     "returns",  # persons going back to Russia from a host (all reasons)
     "forced_returns",  # of which deported or extradited

@@ -34,6 +34,9 @@ class Policy:
     work_visa_approval: np.ndarray
     it_approval: np.ndarray
     travel_cost: np.ndarray
+    law_of_return: np.ndarray
+    citizen_pull: np.ndarray
+    border_asylum: np.ndarray
     # stay
     visa_free_months: np.ndarray
     visa_run_resets: np.ndarray
@@ -54,6 +57,7 @@ class Policy:
     permanent_approval: np.ndarray
     revocation: np.ndarray
     permits_for_irregular: np.ndarray
+    early_departure: np.ndarray
     # economy
     cost: np.ndarray
     wage: np.ndarray
@@ -79,6 +83,7 @@ class Policy:
     university: np.ndarray
     relocation: np.ndarray
     travel_document: np.ndarray
+    absorption: np.ndarray
     # Russia (per category)
     ru_wage: np.ndarray
 
@@ -106,6 +111,9 @@ class Policy:
                 _hc(sc, lambda h: h.entry.work_visa_approval), 0.0),
             it_approval=_h(sc, lambda h: h.entry.it_talent_approval * h.entry.it_talent_visa),
             travel_cost=_h(sc, lambda h: h.entry.travel_cost_usd),
+            law_of_return=_hc(sc, lambda h: h.entry.law_of_return),
+            citizen_pull=_h(sc, lambda h: h.entry.citizen_pull),
+            border_asylum=_h(sc, lambda h: h.entry.border_asylum),
             visa_free_months=_h(sc, lambda h: h.stay.visa_free_months, np.int16),
             visa_run_resets=_h(sc, lambda h: h.stay.visa_run_resets, bool),
             visa_run_cost=_h(sc, lambda h: h.stay.visa_run_cost_usd),
@@ -125,6 +133,7 @@ class Policy:
             permanent_approval=_h(sc, lambda h: h.stay.permanent_approval),
             revocation=_h(sc, lambda h: h.stay.revocation_rate),
             permits_for_irregular=_h(sc, lambda h: h.stay.permits_for_irregular, bool),
+            early_departure=_h(sc, lambda h: h.stay.citizen_early_departure),
             cost=_h(sc, lambda h: h.economy.cost_of_living_usd),
             wage=_hc(sc, lambda h: h.economy.local_wage_usd),
             job_finding=_hc(sc, lambda h: h.economy.job_finding),
@@ -147,6 +156,7 @@ class Policy:
             university=_h(sc, lambda h: h.support.university_in_exile, bool),
             relocation=_h(sc, lambda h: h.support.relocation_programme, bool),
             travel_document=_h(sc, lambda h: h.support.travel_document, bool),
+            absorption=_h(sc, lambda h: h.support.absorption_basket_usd),
             ru_wage=np.array(sc.russia.wage_usd.values(), dtype=np.float64),
         )
 

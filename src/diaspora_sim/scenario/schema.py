@@ -347,6 +347,24 @@ class Entry(Strict):
     travel_cost_usd: NonNegative = Field(
         500.0, description="Cost of travelling and settling in, USD, paid on arrival."
     )
+    law_of_return: ProbByCategory = Field(
+        0.0,
+        description="Share of each category eligible for citizenship on arrival (Israel's Law of Return: a "
+        "Jewish parent, grandparent or spouse). An eligible person with a passport enters as a citizen "
+        "(permanent status) whatever the other entry rules; eligibility is drawn once per person.",
+    )
+    citizen_pull: float = Field(
+        0.0,
+        description="Extra utility of this host, logit units, for those eligible under its law of return who "
+        "enter as citizens: relatives and a community of their own (Israel has about a million immigrants "
+        "from the former Soviet Union).",
+    )
+    border_asylum: Probability = Field(
+        0.0,
+        description="Probability in a month that a person with a passport who tries can cross a land border "
+        "without a visa to claim asylum (the US southern border, reached through Mexico): they arrive with "
+        "the claim pending (stay.asylum decides it), counted as border_arrivals. 0: no such route.",
+    )
 
 
 class PermitPath(Strict):
@@ -415,6 +433,12 @@ class Stay(Strict):
     )
     revocation_rate: Probability = Field(
         0.0, description="Monthly probability a temporary permit or humanitarian visa is revoked."
+    )
+    citizen_early_departure: Probability = Field(
+        0.0,
+        description="Share of those who arrive as citizens (entry.law_of_return) who came for the passport: "
+        "in their second month they must decide again (forced, as when a stay ends), staying at the "
+        "forced-stay penalty.",
     )
 
 
@@ -498,6 +522,12 @@ class Support(Strict):
         False,
         description="Issues a Nansen-style travel document to legal residents whose Russian passport "
         "has expired.",
+    )
+    absorption_basket_usd: NonNegative = Field(
+        0.0,
+        description="Monthly support to those who arrive as citizens (entry.law_of_return; Israel's absorption "
+        "basket), for ABSORPTION_MONTHS (6) months, paid as one sum on arrival; it counts as income in "
+        "the choice of the host. Citizens' flights are paid (no travel cost).",
     )
 
 

@@ -40,6 +40,8 @@ from .choice import choose, decide, decisions, entry_routes, host_utility, retur
 from .codes import (  # noqa: F401 - the codes the rules use
     JOB_HORIZON_MONTHS,
     PASSPORT_RENEWAL_MONTHS,
+    ROUTE_BORDER,
+    ROUTE_CITIZEN,
     ROUTE_FREE,
     ROUTE_HUMANITARIAN,
     ROUTE_IT,

@@ -35,12 +35,16 @@ STREAMS = (
 )
 """The random streams the rules draw from, one key per stream and month."""
 
+PERSON_STREAMS = ("ancestry",)
+"""Streams of a person's fixed traits, one key for the whole run (not tied to a month): the uniform
+that decides eligibility under a law of return is the same every month."""
+
 Month = namedtuple("Month", ["t", "n", "H", "job_rate"])
 Month.__doc__ = """The month `t`; rows [0, n) have had their departure month; `H` hosts; the monthly job-finding
 probability per category and host at language skill 1 (C x H, see resources.job_rates)."""
 
-MonthKeys = namedtuple("MonthKeys", STREAMS)
-MonthKeys.__doc__ = "This month's key of each random stream (see streams.draw)."
+MonthKeys = namedtuple("MonthKeys", STREAMS + PERSON_STREAMS)
+MonthKeys.__doc__ = "This month's key of each random stream, then the run's key of each person stream (see streams.draw)."
 
 FlowCounts = namedtuple("FlowCounts", FLOWS)
 FlowCounts.__doc__ = "The month's flow counters (the arrays of MonthContext.flows), by location * C + category."
@@ -73,7 +77,8 @@ def keys_of(ctx: MonthContext) -> MonthKeys:
     """This month's key of every stream (computed once per context)."""
     keys = ctx.__dict__.get("_keys")
     if keys is None:
-        keys = MonthKeys(*(ctx.key(name) for name in STREAMS))
+        keys = MonthKeys(*(ctx.key(name) for name in STREAMS),
+                         *(ctx.streams.key(name, -1) for name in PERSON_STREAMS))
         ctx.__dict__["_keys"] = keys
     return keys
 

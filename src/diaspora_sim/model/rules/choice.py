@@ -27,6 +27,8 @@ from .codes import (
     IT,
     JOB_HORIZON_MONTHS,
     JOURNALIST,
+    ROUTE_BORDER,
+    ROUTE_CITIZEN,
     ROUTE_FREE,
     ROUTE_HUMANITARIAN,
     ROUTE_IT,
@@ -107,15 +109,24 @@ def remote_shares(ctx: MonthContext) -> np.ndarray:
 
 
 @njit(cache=True)
-def route_into(free: bool, can_apply: bool, open_: bool, is_it: bool, luck: float,
-               visa_ap: float, humanitarian_ap: float, work_ap: float, it_ap: float) -> int:
-    """The most secure route approved for one person into one host, or -1 if none is."""
+def route_into(free: bool, can_apply: bool, open_: bool, is_it: bool, luck: float, citizen: bool,
+               visa_ap: float, humanitarian_ap: float, work_ap: float, it_ap: float, border_ap: float) -> int:
+    """The most secure route approved for one person into one host, or -1 if none is.
+
+    In order of security: citizenship (`citizen`: eligible under a law of return, with a
+    document to travel on), IT-talent visa, work visa, humanitarian visa, a border crossing to
+    claim asylum, a visa-free stay, an ordinary visa.
+    """
+    if citizen and can_apply:
+        return ROUTE_CITIZEN
     if can_apply and open_ and is_it and luck < it_ap:
         return ROUTE_IT
     if can_apply and open_ and luck < work_ap:
         return ROUTE_WORK
     if can_apply and luck < humanitarian_ap:
         return ROUTE_HUMANITARIAN
+    if can_apply and open_ and luck < border_ap:
+        return ROUTE_BORDER
     if free:
         return ROUTE_FREE
     if can_apply and open_ and luck < visa_ap:
@@ -124,18 +135,20 @@ def route_into(free: bool, can_apply: bool, open_: bool, is_it: bool, luck: floa
 
 
 @njit(cache=True, inline="always")
-def entry_route(i: int, h: int, luck: float, s, p) -> int:
-    """The route by which person `i` (with 'visa luck' `luck`) can enter host `h`, or -1.
+def entry_route(i: int, h: int, luck: float, ancestry: float, s, p) -> int:
+    """The route by which person `i` (with 'visa luck' `luck` and the fixed uniform `ancestry`
+    of their eligibility under a law of return) can enter host `h`, or -1.
 
     Visa-free entry needs a valid passport where the host is visa-free, or the internal passport
-    where it suffices, or a travel document where accepted, and no entry ban; visas need a
-    passport or travel document.
+    where it suffices, or a travel document where accepted, and no entry ban; visas, border
+    crossings and citizenship need a passport or travel document.
     """
     c, passport, td = s.category[i], s.passport_valid[i], s.travel_doc[i]
     open_ = not p.entry_ban[h]
     free = ((passport and p.visa_free[h]) or p.internal_ok[h] or (td and p.accepts_td[h])) and open_
-    return route_into(free, passport or td, open_, c == IT, luck, p.visa_approval[h, c],
-                      p.humanitarian_approval[h, c] * s.engagement[i], p.work_visa_approval[h, c], p.it_approval[h])
+    return route_into(free, passport or td, open_, c == IT, luck, ancestry < p.law_of_return[h, c],
+                      p.visa_approval[h, c], p.humanitarian_approval[h, c] * s.engagement[i],
+                      p.work_visa_approval[h, c], p.it_approval[h], p.border_asylum[h])
 
 
 @njit(cache=True)
@@ -186,12 +199,15 @@ def stay_utility(i: int, h: int, s, p, month: Month, forced: np.ndarray, prm: Ch
 @njit(cache=True, inline="always")
 def move_utility(i: int, h: int, kind: int, s, p, month: Month, prm: ChoiceParams) -> float:
     """Utility for person `i` of moving to host `h` by route `kind`: the job the route comes with
-    (or the chance of one where the status it gives allows work), minus the move cost, plus
-    the legal security of the route.
+    (or the chance of one where the status it gives allows work), for a citizen the host's
+    citizen_pull and absorption basket (as income), minus the move cost, plus the legal security
+    of the route.
     """
     employment = expected_employment(may_work(ROUTE_STATUS[kind], p.work_visa_free[h]), ROUTE_JOB[kind],
                                      month.job_rate[s.category[i], h], s.language[i], prm.horizon)
-    return host_value(i, h, employment, s, p, prm) - prm.move_cost + prm.b_legal * ROUTE_SECURITY[kind]
+    citizen = p.citizen_pull[h] + prm.k_income * p.absorption[h] if kind == ROUTE_CITIZEN else 0.0
+    return (host_value(i, h, employment, s, p, prm) + citizen - prm.move_cost
+            + prm.b_legal * ROUTE_SECURITY[kind])
 
 
 @njit(cache=True)
@@ -271,15 +287,16 @@ def _decide_kernel(rows: np.ndarray, s, p, month: Month, keys: MonthKeys, flags:
     for k in range(len(rows)):
         i = rows[k]
         luck = draw(keys.visa_luck, i)
+        ancestry = draw(keys.ancestry, i)
         for h in range(H):
             if h == s.location[i]:  # staying
                 kinds[h] = -1
                 feasible[h] = prm.allow_stay and not flags.expelled[i]
                 util[h] = stay_utility(i, h, s, p, month, flags.forced, prm)
                 continue
-            kind = entry_route(i, h, luck, s, p)
+            kind = entry_route(i, h, luck, ancestry, s, p)
             kinds[h] = kind
-            feasible[h] = kind >= 0 and s.cash[i] >= p.travel_cost[h]
+            feasible[h] = kind >= 0 and (kind == ROUTE_CITIZEN or s.cash[i] >= p.travel_cost[h])
             util[h] = move_utility(i, h, kind, s, p, month, prm) if feasible[h] else 0.0
         util[H] = return_u[k]
         feasible[H] = prm.allow_return
@@ -300,11 +317,12 @@ def _choose_kernel(util: np.ndarray, feasible: np.ndarray, u: np.ndarray) -> np.
 
 
 @borrowing_kernel
-def _routes_kernel(rows: np.ndarray, s, p, luck: np.ndarray, kind: np.ndarray) -> None:
+def _routes_kernel(rows: np.ndarray, s, p, luck: np.ndarray, ancestry_key: np.uint64, kind: np.ndarray) -> None:
     """entry_route of each row into each host, written to `kind` (n x H)."""
     for k in range(len(rows)):
+        ancestry = draw(ancestry_key, rows[k])
         for h in range(kind.shape[1]):
-            kind[k, h] = entry_route(rows[k], h, luck[k], s, p)
+            kind[k, h] = entry_route(rows[k], h, luck[k], ancestry, s, p)
 
 
 @borrowing_kernel
@@ -348,14 +366,15 @@ def entry_routes(s: State, ctx: MonthContext, rows: np.ndarray, luck: np.ndarray
 
     Visa-free entry needs a valid passport (or the internal passport where it suffices, or a
     travel document where accepted); visas need a passport or travel document. An entry ban
-    bars every route but the humanitarian visa, whose approval scales with engagement. A route
-    is approved when the person's 'visa luck' uniform is below its approval probability; of
-    the approved routes the person takes the most secure (IT-talent visa, work visa,
-    humanitarian visa, then visa-free stay, then an ordinary visa). Unapproved: kind -1.
+    bars every route but the humanitarian visa (whose approval scales with engagement) and
+    citizenship. A route is approved when the person's 'visa luck' uniform is below its approval
+    probability; citizenship needs eligibility under the host's law of return (the person's
+    fixed 'ancestry' uniform below the category's eligible share). Of the approved routes the
+    person takes the most secure (route_into). Unapproved: kind -1.
     """
     rows = np.asarray(rows, np.int64)
     kind = np.full((len(rows), ctx.n_hosts), -1, np.int8)
-    _routes_kernel(rows, s.columns(), ctx.policy.arrays(), np.asarray(luck), kind)
+    _routes_kernel(rows, s.columns(), ctx.policy.arrays(), np.asarray(luck), keys_of(ctx).ancestry, kind)
     return kind >= 0, kind
 
 

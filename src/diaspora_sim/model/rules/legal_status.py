@@ -86,6 +86,7 @@ def permit_term(i: int, j: int, cell: int, status: int, left: int, months_res: i
     if (status == TEMPORARY and not renewed and months_res >= p.permanent_after[j]
             and draw(keys.status_second, i) < p.permanent_approval[j]):
         status = PERMANENT
+        left = -1  # no term (a citizen's early-departure countdown is the only term of PERMANENT)
     return status, left, months_res
 
 
@@ -142,11 +143,13 @@ def asylum_application(i: int, j: int, status: int, s, p) -> bool:
 
 
 @njit(cache=True, inline="always")
-def legal_status_person(i: int, j: int, c: int, cell: int, s, p, month, keys, flows, forced: np.ndarray,
+def legal_status_person(i: int, j: int, c: int, cell: int, s, p, month, keys, flows, flags,
                         prm: LegalStatusParams) -> None:
     """Person `i` (category `c`) in host `j`: the month of their legal status, in the order of
-    docs/model.md section 8. Whoever loses their status this month must decide (`forced`); so must
-    whoever stays on without it, every month, if behaviour.irregular_decide_monthly.
+    docs/model.md section 8. Whoever loses their status this month must decide (`flags.forced`); so
+    must whoever stays on without it, every month, if behaviour.irregular_decide_monthly. A new
+    citizen who came for the passport leaves when their early-departure countdown ends (rules.moves):
+    marked `flags.expelled` (must leave the host), a planned departure (rules.moves.return_reason).
     """
     prior = s.status[i]
     status = prior
@@ -171,5 +174,7 @@ def legal_status_person(i: int, j: int, c: int, cell: int, s, p, month, keys, fl
     s.stay_left[i] = min(max(left, -1), 32767)
     s.months_resident[i] = months_res
     if status == IRREGULAR and (prm.decide_monthly or prior != IRREGULAR):
-        forced[i] = True
+        flags.forced[i] = True
+    if status == PERMANENT and prior == PERMANENT and left == 0:  # a new citizen who came for the passport
+        flags.expelled[i] = True  # leaves as planned: another host or Russia
 

@@ -127,7 +127,7 @@ def _persons_kernel(rules: int, s, p, month: Month, keys: MonthKeys, flows: Flow
         if j == H:
             continue  # the rest concerns people abroad
         if rules & LEGAL_STATUS:
-            legal_status_person(i, j, c, cell, s, p, month, keys, flows, flags.forced, prm.legal_status)
+            legal_status_person(i, j, c, cell, s, p, month, keys, flows, flags, prm.legal_status)
         if rules & INTEGRATION:
             integration_person(i, j, s, p, prm.integration)
         if rules & PRESSURE:

@@ -7,7 +7,16 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..state import State, Status
-from .codes import ROUTE_FREE, ROUTE_HUMANITARIAN, ROUTE_JOB, ROUTE_VISA
+from .codes import (
+    ABSORPTION_MONTHS,
+    EARLY_DEPARTURE_MONTHS,
+    ROUTE_BORDER,
+    ROUTE_CITIZEN,
+    ROUTE_FREE,
+    ROUTE_JOB,
+    ROUTE_STATUS,
+    ROUTE_VISA,
+)
 
 if TYPE_CHECKING:
     from ..context import MonthContext
@@ -29,23 +38,28 @@ def move_to_host(s: State, ctx: MonthContext, rows: np.ndarray, dest: np.ndarray
     s.moves[rows[from_host]] += 1
     s.left[rows] = True
     s.location[rows] = dest
-    s.cash[rows] -= p.travel_cost[dest]
+    citizen, border = route == ROUTE_CITIZEN, route == ROUTE_BORDER
+    # citizens' flights are paid and their absorption basket comes as one sum
+    s.cash[rows] += np.where(citizen, ABSORPTION_MONTHS * p.absorption[dest], -p.travel_cost[dest])
     s.employed[rows] = ROUTE_JOB[route]
     s.asylum_refused[rows] = False
     s.integration[rows] = np.where(from_host, s.integration[rows] * ctx.integration.carry_over, 0.0)
     s.months_resident[rows] = 0
-    status = np.select(
-        [route == ROUTE_FREE, route == ROUTE_VISA, route == ROUTE_HUMANITARIAN],
-        [Status.VISA_FREE, Status.VISA, Status.HUMANITARIAN],
-        Status.TEMPORARY,  # work and IT-talent visas
-    )
-    s.status[rows] = status
+    s.status[rows] = ROUTE_STATUS[route]
+    # Months until the status must be renewed: a stay, a visa, a permit, the asylum decision. New
+    # citizens who came for the passport (stay.citizen_early_departure) must decide again when
+    # their countdown ends (rules.legal_status); other citizens keep -1 (no term).
+    early = citizen & (ctx.u("early_departure", rows) < p.early_departure[dest])
     s.stay_left[rows] = np.select(
-        [route == ROUTE_FREE, route == ROUTE_VISA],
+        [route == ROUTE_FREE, route == ROUTE_VISA, border, early, citizen],
         # entry on an internal passport or travel document where no visa-free stay is set: 3 months
-        [np.where(p.visa_free_months[dest] > 0, p.visa_free_months[dest], 3), p.visa_months[dest]],
+        [np.where(p.visa_free_months[dest] > 0, p.visa_free_months[dest], 3), p.visa_months[dest],
+         p.asylum_months[dest], EARLY_DEPARTURE_MONTHS, -1],
         p.permit_months[dest],
     )
+    ctx.count("citizenship_arrivals", dest[citizen], c[citizen])
+    ctx.count("border_arrivals", dest[border], c[border])
+    ctx.count("asylum_applications", dest[border], c[border])
 
 
 REASON_FLOWS = ("returns_voluntary", "returns_status", "returns_money")
@@ -55,7 +69,8 @@ REASON_FLOWS = ("returns_voluntary", "returns_status", "returns_money")
 def return_reason(irregular: np.ndarray, expelled: np.ndarray, broke: np.ndarray) -> np.ndarray:
     """Why each chosen return was decided: 1 (status) for the irregular and the expelled, else 2
     (money) when cash ran out this month, else 0 (voluntary: a free reconsideration, harassment
-    included). Deportations and extraditions are not chosen (flow forced_returns).
+    included, and a new citizen's planned departure, which the caller does not count as expelled).
+    Deportations and extraditions are not chosen (flow forced_returns).
     """
     status = irregular | expelled
     return np.where(status, 1, np.where(broke, 2, 0))
@@ -71,7 +86,10 @@ def move_to_russia(s: State, ctx: MonthContext, rows: np.ndarray, *, forced: boo
     if forced:
         ctx.count("forced_returns", origin, c)
     else:
-        reason = return_reason(s.status[rows] == Status.IRREGULAR, ctx.expelled[rows], ctx.broke[rows])
+        status = s.status[rows]
+        # a citizen 'expelled' at the end of the early-departure countdown leaves as planned
+        planned = (status == Status.PERMANENT) & (s.stay_left[rows] == 0)
+        reason = return_reason(status == Status.IRREGULAR, ctx.expelled[rows] & ~planned, ctx.broke[rows])
         for code, name in enumerate(REASON_FLOWS):
             ctx.count(name, origin[reason == code], c[reason == code])
     s.location[rows] = ctx.RU
