@@ -437,8 +437,8 @@ class Stay(Strict):
     citizen_early_departure: Probability = Field(
         0.0,
         description="Share of those who arrive as citizens (entry.law_of_return) who came for the passport: "
-        "in their second month they must decide again (forced, as when a stay ends), staying at the "
-        "forced-stay penalty.",
+        "after two months they must leave the host (marked expelled), for another host or Russia; such a "
+        "return counts as voluntary.",
     )
 
 

@@ -45,8 +45,8 @@ def test_eligibility_is_the_fixed_ancestry_uniform_below_the_category_share():
 
 
 def test_arriving_as_a_citizen_by_hand():
-    # Both rows arrive in BB as citizens; BB pays a basket of 500 a month and sends every new citizen
-    # (early departure share 1) to decide again after EARLY_DEPARTURE_MONTHS; AA's citizens stay.
+    # Rows 0-1 arrive in BB as citizens; BB pays a basket of 500 a month and every new citizen there
+    # (early departure share 1) must leave after EARLY_DEPARTURE_MONTHS; AA's citizens stay.
     sc = tiny(**{"hosts.BB.support.absorption_basket_usd": 500.0, "hosts.BB.stay.citizen_early_departure": 1.0})
     s = state(3, location=[NOT_LEFT, AA, NOT_LEFT], status=Status.NONE, cash=1000.0, stay_left=0)
     ctx = context(sc, n=3)
